@@ -1,0 +1,470 @@
+import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { createHash } from 'crypto';
+import { Construct } from 'constructs';
+import { objectLabels, selectorLabels } from './labels';
+import { ContainerResources, ParsedResources, toKplusResources, validateResources } from './resources';
+import { containerSecurityContext, hardenPodSpec, podSecurityContext, RunAs } from './security';
+import { planWorkerMemory, WorkerMemoryPlan, jvmOverheadMiB } from './spark-memory';
+import { checkDns1123Label, checkNodePort, checkPinnedImage, IssueCollector, ValidationError, ValidationIssue } from './validation';
+import { IMAGES, SPARK_UID, SPARK_VERSION } from './versions';
+import { parseMemoryBytes, toMiB } from './quantity';
+
+/** Well-known ports of the Spark standalone daemons. */
+export const SPARK_PORTS = {
+  /** Master RPC: workers register here, drivers submit applications here. */
+  masterRpc: 7077,
+  /** Master web UI. */
+  masterUi: 8080,
+  /** Worker RPC (fixed, so network policies can name it). */
+  workerRpc: 7078,
+  /** Worker web UI. */
+  workerUi: 8081,
+} as const;
+
+/** Where Spark lives in the apache/spark image. */
+export const SPARK_HOME = '/opt/spark';
+/** Where the platform mounts spark-defaults.conf. */
+export const SPARK_CONF_DIR = '/etc/spark';
+/** The worker's scratch directory (executor working dirs), an emptyDir. */
+export const SPARK_WORKER_DIR = '/opt/spark/work';
+
+/** Options of the Spark master. */
+export interface SparkMasterOptions {
+  /**
+   * CPU and memory of the master container.
+   * @default - cpu 250m/1, memory 1Gi/1Gi
+   */
+  readonly resources?: ContainerResources;
+  /**
+   * Heap of the master JVM (SPARK_DAEMON_MEMORY). Heap plus JVM overhead must fit the memory limit.
+   * @default "512Mi"
+   */
+  readonly daemonMemory?: string;
+}
+
+/** A toleration of a node taint. */
+export interface SparkToleration {
+  /** Taint key; omit with operator Exists to tolerate every taint. @default - any key */
+  readonly key?: string;
+  /** `Equal` matches key and value, `Exists` matches the key alone. @default "Equal" */
+  readonly operator?: 'Equal' | 'Exists';
+  /** Taint value for operator Equal. @default - none */
+  readonly value?: string;
+  /** Taint effect to tolerate. @default - every effect */
+  readonly effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+/** Options of the worker DaemonSet (one worker per matching node). */
+export interface SparkWorkerOptions {
+  /**
+   * CPU and memory of the worker container. The executors run inside it, so the memory limit
+   * bounds the worker daemon and all its executors together (see {@link SparkCluster.memoryPlan}).
+   * @default - cpu 1/2, memory 2Gi/2Gi
+   */
+  readonly resources?: ContainerResources;
+  /**
+   * SPARK_WORKER_CORES: cores the worker offers to executors.
+   * @default - the CPU limit rounded down, at least 1
+   */
+  readonly cores?: number;
+  /**
+   * SPARK_WORKER_MEMORY: total executor heap the worker offers.
+   * @default - the largest value that fits the memory limit with JVM overheads
+   */
+  readonly memory?: string;
+  /**
+   * SPARK_DAEMON_MEMORY: heap of the worker daemon JVM itself.
+   * @default "512Mi"
+   */
+  readonly daemonMemory?: string;
+  /**
+   * Run workers only on nodes with these labels.
+   * @default - every schedulable node
+   */
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  /**
+   * Taints the workers tolerate (e.g. dedicated Spark nodes).
+   * @default - none
+   */
+  readonly tolerations?: readonly SparkToleration[];
+}
+
+/** How the master web UI is reached. */
+export interface SparkUiOptions {
+  /**
+   * Expose the master UI on every node's port `nodePort` (Service type NodePort).
+   * When false the UI Service is ClusterIP (reach it with `kubectl port-forward`).
+   * @default false
+   */
+  readonly expose?: boolean;
+  /**
+   * The NodePort of the master UI when exposed.
+   * @default 30000
+   */
+  readonly nodePort?: number;
+}
+
+/** Props of {@link SparkCluster}. */
+export interface SparkClusterProps {
+  /**
+   * Namespace the cluster runs in; it is part of the master URL the workers use.
+   * @default - the namespace of the enclosing Chart
+   */
+  readonly namespace?: string;
+  /**
+   * The Spark image (pinned tag or digest) used by master and workers.
+   * @default IMAGES.spark
+   */
+  readonly image?: string;
+  /**
+   * Name of the master Deployment and Service.
+   * @default "spark-master"
+   */
+  readonly masterName?: string;
+  /**
+   * Name of the worker DaemonSet.
+   * @default "spark-worker"
+   */
+  readonly workerName?: string;
+  /** @default - see SparkMasterOptions */
+  readonly master?: SparkMasterOptions;
+  /** @default - see SparkWorkerOptions */
+  readonly worker?: SparkWorkerOptions;
+  /** @default - not exposed */
+  readonly ui?: SparkUiOptions;
+  /**
+   * Extra `spark-defaults.conf` entries for master and workers. Must not re-enable the
+   * REST submission gateway.
+   * @default - none
+   */
+  readonly sparkConf?: Readonly<Record<string, string>>;
+}
+
+const DEFAULT_MASTER_RESOURCES: ContainerResources = { cpu: { request: '250m', limit: '1' }, memory: { request: '1Gi', limit: '1Gi' } };
+const DEFAULT_WORKER_RESOURCES: ContainerResources = { cpu: { request: '1', limit: '2' }, memory: { request: '2Gi', limit: '2Gi' } };
+const DEFAULT_DAEMON_MEMORY = '512Mi';
+/** Default NodePort of the Spark master UI (from the original single-file setup). */
+export const DEFAULT_SPARK_UI_NODE_PORT = 30000;
+
+const SPARK_RUN_AS: RunAs = { user: SPARK_UID, group: SPARK_UID, fsGroup: SPARK_UID };
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const SPARK_CONF_KEY = /^spark\.[A-Za-z0-9_.-]+$/;
+
+/** The validated, defaulted view of {@link SparkClusterProps}. */
+export interface ResolvedSparkCluster {
+  readonly namespace: string;
+  readonly image: string;
+  readonly masterName: string;
+  readonly workerName: string;
+  readonly master: { readonly resources: ParsedResources; readonly daemonMemoryMiB: number };
+  readonly worker: {
+    readonly resources: ParsedResources;
+    readonly cores: number;
+    readonly memoryPlan: WorkerMemoryPlan;
+    readonly nodeSelector: Readonly<Record<string, string>>;
+    readonly tolerations: readonly SparkToleration[];
+  };
+  readonly ui: { readonly expose: boolean; readonly nodePort: number };
+  readonly sparkConf: Readonly<Record<string, string>>;
+}
+
+function mebibytes(issues: IssueCollector, field: string, value: unknown): number | undefined {
+  const bytes = typeof value === 'string' ? parseMemoryBytes(value) : undefined;
+  if (bytes === undefined || bytes % 2 ** 20 !== 0) {
+    issues.add(field, value, 'must be a positive memory quantity that is a whole number of mebibytes, e.g. "512Mi", "2Gi"');
+    return undefined;
+  }
+  return toMiB(bytes);
+}
+
+/**
+ * Validates {@link SparkClusterProps} and applies defaults. Returns every problem found,
+ * with field paths relative to the props.
+ */
+export function resolveSparkCluster(props: SparkClusterProps, chartNamespace?: string): { resolved?: ResolvedSparkCluster; issues: readonly ValidationIssue[] } {
+  const issues = new IssueCollector();
+  const namespace = props.namespace ?? chartNamespace;
+  checkDns1123Label(issues, 'namespace', namespace);
+  const image = props.image ?? IMAGES.spark;
+  checkPinnedImage(issues, 'image', image);
+  const masterName = props.masterName ?? 'spark-master';
+  const workerName = props.workerName ?? 'spark-worker';
+  // The UI Service is named `<masterName>-ui`, so leave room for the suffix.
+  if (checkDns1123Label(issues, 'masterName', masterName) && masterName.length > 60) {
+    issues.add('masterName', masterName, 'must be at most 60 characters (the UI Service appends "-ui")');
+  }
+  checkDns1123Label(issues, 'workerName', workerName);
+  if (masterName === workerName) issues.add('workerName', workerName, 'must differ from masterName');
+
+  const masterResources = validateResources(issues, 'master.resources', props.master?.resources ?? DEFAULT_MASTER_RESOURCES);
+  const masterHeap = mebibytes(issues, 'master.daemonMemory', props.master?.daemonMemory ?? DEFAULT_DAEMON_MEMORY);
+  if (masterResources && masterHeap !== undefined) {
+    const limitMiB = toMiB(masterResources.memoryLimitBytes);
+    const total = masterHeap + jvmOverheadMiB(masterHeap);
+    if (total > limitMiB) {
+      issues.add('master.resources.memory.limit', props.master?.resources?.memory.limit ?? DEFAULT_MASTER_RESOURCES.memory.limit,
+        `too small for the master JVM: SPARK_DAEMON_MEMORY ${masterHeap}Mi + JVM overhead ${jvmOverheadMiB(masterHeap)}Mi = ${total}Mi > limit ${limitMiB}Mi; raise the limit to at least ${total}Mi`);
+    }
+  }
+
+  const worker = props.worker ?? {};
+  const workerResourcesInput = worker.resources ?? DEFAULT_WORKER_RESOURCES;
+  const workerResources = validateResources(issues, 'worker.resources', workerResourcesInput);
+  const daemonHeap = mebibytes(issues, 'worker.daemonMemory', worker.daemonMemory ?? DEFAULT_DAEMON_MEMORY);
+  const explicitWorkerMemory = worker.memory === undefined ? undefined : mebibytes(issues, 'worker.memory', worker.memory);
+  let memoryPlan: WorkerMemoryPlan | undefined;
+  if (workerResources && daemonHeap !== undefined && (worker.memory === undefined || explicitWorkerMemory !== undefined)) {
+    const result = planWorkerMemory(toMiB(workerResources.memoryLimitBytes), daemonHeap, explicitWorkerMemory);
+    if (result.ok) memoryPlan = result.plan;
+    else if (worker.memory === undefined) issues.add('worker.resources.memory.limit', workerResourcesInput.memory.limit, result.reason);
+    else issues.add('worker.memory', worker.memory, result.reason);
+  }
+  let cores: number | undefined;
+  if (worker.cores !== undefined) {
+    if (!Number.isInteger(worker.cores) || worker.cores < 1) issues.add('worker.cores', worker.cores, 'must be a positive integer');
+    else cores = worker.cores;
+  } else if (workerResources) {
+    cores = Math.max(1, Math.floor(workerResources.cpuLimitMillis / 1000));
+  }
+  const nodeSelector = worker.nodeSelector ?? {};
+  for (const [key, value] of Object.entries(nodeSelector)) {
+    if (!LABEL_KEY.test(key) || key.length > 317) issues.add(`worker.nodeSelector.${key}`, key, 'must be a valid label key, e.g. "node-role/spark" or "kubernetes.io/arch"');
+    if (typeof value !== 'string' || !LABEL_VALUE.test(value)) issues.add(`worker.nodeSelector.${key}`, value, 'must be a valid label value: at most 63 characters of A-Z, a-z, 0-9, "-", "_", "."');
+  }
+  const tolerations = worker.tolerations ?? [];
+  tolerations.forEach((t, i) => {
+    const field = `worker.tolerations[${i}]`;
+    if (t.operator !== undefined && t.operator !== 'Equal' && t.operator !== 'Exists') issues.add(`${field}.operator`, t.operator, 'must be "Equal" or "Exists"');
+    if (t.effect !== undefined && !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(t.effect)) issues.add(`${field}.effect`, t.effect, 'must be "NoSchedule", "PreferNoSchedule" or "NoExecute"');
+    if ((t.operator ?? 'Equal') === 'Equal' && (t.key === undefined || t.value === undefined)) issues.add(field, t, 'operator Equal needs both key and value');
+    if (t.operator === 'Exists' && t.value !== undefined) issues.add(`${field}.value`, t.value, 'must be empty with operator Exists');
+  });
+
+  const expose = props.ui?.expose ?? false;
+  const nodePort = props.ui?.nodePort ?? DEFAULT_SPARK_UI_NODE_PORT;
+  checkNodePort(issues, 'ui.nodePort', nodePort);
+
+  const sparkConf = props.sparkConf ?? {};
+  for (const [key, value] of Object.entries(sparkConf)) {
+    if (!SPARK_CONF_KEY.test(key)) issues.add(`sparkConf.${key}`, key, 'must be a Spark property name starting with "spark."');
+    else if (typeof value !== 'string' || /[\r\n]/.test(value)) issues.add(`sparkConf.${key}`, value, 'must be a single-line string');
+    else if (key === 'spark.master.rest.enabled' && value.trim().toLowerCase() !== 'false') {
+      issues.add(`sparkConf.${key}`, value, 'must stay "false": the standalone REST submission gateway accepts unauthenticated submissions (CVE-2018-11770)');
+    }
+  }
+
+  if (issues.issues.length > 0 || !masterResources || !workerResources || !memoryPlan || cores === undefined || masterHeap === undefined || namespace === undefined) {
+    return { issues: issues.issues };
+  }
+  return {
+    issues: [],
+    resolved: {
+      namespace,
+      image,
+      masterName,
+      workerName,
+      master: { resources: masterResources, daemonMemoryMiB: masterHeap },
+      worker: { resources: workerResources, cores, memoryPlan, nodeSelector, tolerations },
+      ui: { expose, nodePort },
+      sparkConf,
+    },
+  };
+}
+
+/**
+ * A Spark standalone cluster: a master Deployment with its Service, a worker DaemonSet whose
+ * workers register themselves with the master at start, and the master UI Service.
+ *
+ * The standalone REST submission gateway (6066) is disabled and never exposed.
+ */
+export class SparkCluster extends Construct {
+  /** The validated configuration this cluster was built from. */
+  public readonly config: ResolvedSparkCluster;
+  /** `spark://<master>.<namespace>.svc.cluster.local:7077`, what workers and clients connect to. */
+  public readonly masterUrl: string;
+  /** How each worker's memory limit is divided between daemon, executors and JVM overheads. */
+  public readonly memoryPlan: WorkerMemoryPlan;
+  /** The master Deployment. */
+  public readonly master: kplus.Deployment;
+  /** The ClusterIP Service for master RPC and UI. */
+  public readonly masterService: kplus.Service;
+  /** The master UI Service: NodePort when exposed, ClusterIP otherwise. */
+  public readonly uiService: kplus.Service;
+  /** The worker DaemonSet. */
+  public readonly workers: kplus.DaemonSet;
+  /** The ConfigMap holding spark-defaults.conf. */
+  public readonly confMap: kplus.ConfigMap;
+
+  constructor(scope: Construct, id: string, props: SparkClusterProps = {}) {
+    super(scope, id);
+    const { resolved, issues } = resolveSparkCluster(props, Chart.of(this).namespace);
+    if (!resolved) throw new ValidationError(issues);
+    this.config = resolved;
+    const c = resolved;
+    this.memoryPlan = c.worker.memoryPlan;
+    this.masterUrl = `spark://${c.masterName}.${c.namespace}.svc.cluster.local:${SPARK_PORTS.masterRpc}`;
+
+    const sparkDefaults = renderSparkDefaults({
+      'spark.master.rest.enabled': 'false',
+      // After a master restart its pod IP changes: reconnect through the Service name.
+      'spark.worker.preferConfiguredMasterAddress': 'true',
+      'spark.worker.cleanup.enabled': 'true',
+      ...c.sparkConf,
+    });
+    this.confMap = new kplus.ConfigMap(this, 'Conf', {
+      metadata: { name: `${c.masterName}-conf`, labels: objectLabels(selectorLabels('spark', 'config', c.masterName), SPARK_VERSION) },
+      data: { 'spark-defaults.conf': sparkDefaults },
+    });
+    // A change of spark-defaults.conf rolls the pods.
+    const confChecksum = createHash('sha256').update(sparkDefaults).digest('hex');
+
+    const masterSelector = selectorLabels('spark', 'master', c.masterName);
+    this.master = new kplus.Deployment(this, 'Master', {
+      metadata: { name: c.masterName, labels: objectLabels(masterSelector, SPARK_VERSION) },
+      replicas: 1,
+      strategy: kplus.DeploymentStrategy.recreate(),
+      select: false,
+      securityContext: podSecurityContext(SPARK_RUN_AS),
+      automountServiceAccountToken: false,
+      containers: [
+        {
+          name: 'master',
+          image: c.image,
+          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          command: [`${SPARK_HOME}/bin/spark-class`],
+          args: [
+            'org.apache.spark.deploy.master.Master',
+            '--host', '$(POD_IP)',
+            '--port', String(SPARK_PORTS.masterRpc),
+            '--webui-port', String(SPARK_PORTS.masterUi),
+            '--properties-file', `${SPARK_CONF_DIR}/spark-defaults.conf`,
+          ],
+          envVariables: {
+            POD_IP: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP),
+            SPARK_DAEMON_MEMORY: kplus.EnvValue.fromValue(`${c.master.daemonMemoryMiB}m`),
+          },
+          ports: [
+            { name: 'rpc', number: SPARK_PORTS.masterRpc },
+            { name: 'http', number: SPARK_PORTS.masterUi },
+          ],
+          readiness: kplus.Probe.fromHttpGet('/', { port: SPARK_PORTS.masterUi, initialDelaySeconds: durationSeconds(5), periodSeconds: durationSeconds(10), failureThreshold: 3 }),
+          liveness: kplus.Probe.fromHttpGet('/', { port: SPARK_PORTS.masterUi, initialDelaySeconds: durationSeconds(30), periodSeconds: durationSeconds(20), failureThreshold: 6 }),
+          resources: toKplusResources(c.master.resources),
+          securityContext: containerSecurityContext(SPARK_RUN_AS),
+        },
+      ],
+    });
+    this.configurePod(this.master, masterSelector, confChecksum, []);
+
+    this.masterService = new kplus.Service(this, 'MasterService', {
+      metadata: { name: c.masterName, labels: objectLabels(masterSelector, SPARK_VERSION) },
+      type: kplus.ServiceType.CLUSTER_IP,
+      ports: [
+        { name: 'rpc', port: SPARK_PORTS.masterRpc, targetPort: SPARK_PORTS.masterRpc },
+        { name: 'http', port: SPARK_PORTS.masterUi, targetPort: SPARK_PORTS.masterUi },
+      ],
+    });
+    selectPods(this.masterService, masterSelector);
+
+    this.uiService = new kplus.Service(this, 'UiService', {
+      metadata: { name: `${c.masterName}-ui`, labels: objectLabels(masterSelector, SPARK_VERSION) },
+      type: c.ui.expose ? kplus.ServiceType.NODE_PORT : kplus.ServiceType.CLUSTER_IP,
+      ports: [
+        { name: 'http', port: SPARK_PORTS.masterUi, targetPort: SPARK_PORTS.masterUi, ...(c.ui.expose ? { nodePort: c.ui.nodePort } : {}) },
+      ],
+    });
+    selectPods(this.uiService, masterSelector);
+
+    const workerSelector = selectorLabels('spark', 'worker', c.workerName);
+    const plan = c.worker.memoryPlan;
+    this.workers = new kplus.DaemonSet(this, 'Worker', {
+      metadata: { name: c.workerName, labels: objectLabels(workerSelector, SPARK_VERSION) },
+      select: false,
+      securityContext: podSecurityContext(SPARK_RUN_AS),
+      automountServiceAccountToken: false,
+      containers: [
+        {
+          name: 'worker',
+          image: c.image,
+          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          command: [`${SPARK_HOME}/bin/spark-class`],
+          args: [
+            'org.apache.spark.deploy.worker.Worker',
+            '--host', '$(POD_IP)',
+            '--port', String(SPARK_PORTS.workerRpc),
+            '--webui-port', String(SPARK_PORTS.workerUi),
+            '--cores', String(c.worker.cores),
+            '--memory', `${plan.workerMemoryMiB}m`,
+            '--work-dir', SPARK_WORKER_DIR,
+            '--properties-file', `${SPARK_CONF_DIR}/spark-defaults.conf`,
+            this.masterUrl,
+          ],
+          envVariables: {
+            POD_IP: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP),
+            SPARK_DAEMON_MEMORY: kplus.EnvValue.fromValue(`${plan.daemonHeapMiB}m`),
+            SPARK_LOCAL_DIRS: kplus.EnvValue.fromValue('/tmp'),
+          },
+          ports: [
+            { name: 'rpc', number: SPARK_PORTS.workerRpc },
+            { name: 'http', number: SPARK_PORTS.workerUi },
+          ],
+          readiness: kplus.Probe.fromHttpGet('/', { port: SPARK_PORTS.workerUi, initialDelaySeconds: durationSeconds(5), periodSeconds: durationSeconds(10), failureThreshold: 3 }),
+          liveness: kplus.Probe.fromHttpGet('/', { port: SPARK_PORTS.workerUi, initialDelaySeconds: durationSeconds(30), periodSeconds: durationSeconds(20), failureThreshold: 6 }),
+          resources: toKplusResources(c.worker.resources),
+          securityContext: containerSecurityContext(SPARK_RUN_AS),
+        },
+      ],
+    });
+    this.configurePod(this.workers, workerSelector, confChecksum, [{ name: 'work', path: SPARK_WORKER_DIR }]);
+    for (const t of c.worker.tolerations) this.workers.scheduling.tolerate(kplus.Node.tainted(taintQuery(t)));
+    if (Object.keys(c.worker.nodeSelector).length > 0) {
+      ApiObject.of(this.workers).addJsonPatch(JsonPatch.add('/spec/template/spec/nodeSelector', sortKeys(c.worker.nodeSelector)));
+    }
+  }
+
+  /** Labels, selector, conf volume, scratch volumes and hardening shared by master and workers. */
+  private configurePod(workload: kplus.Deployment | kplus.DaemonSet, selector: Record<string, string>, confChecksum: string, scratch: { name: string; path: string }[]): void {
+    for (const [key, value] of Object.entries(objectLabels(selector, SPARK_VERSION))) workload.podMetadata.addLabel(key, value);
+    workload.podMetadata.addAnnotation('spark-airflow-k8s/spark-conf-sha256', confChecksum);
+    workload.select(kplus.LabelSelector.of({ labels: selector }));
+    const container = workload.containers[0];
+    container.mount(SPARK_CONF_DIR, kplus.Volume.fromConfigMap(workload, 'ConfVolume', this.confMap, { name: 'spark-conf' }), { readOnly: true });
+    for (const dir of [{ name: 'tmp', path: '/tmp' }, ...scratch]) {
+      container.mount(dir.path, kplus.Volume.fromEmptyDir(workload, `${dir.name}-volume`, dir.name));
+    }
+    hardenPodSpec(ApiObject.of(workload), '/spec/template/spec');
+  }
+}
+
+function durationSeconds(seconds: number) {
+  return Duration.seconds(seconds);
+}
+
+function selectPods(service: kplus.Service, labels: Record<string, string>): void {
+  for (const [key, value] of Object.entries(labels)) service.selectLabel(key, value);
+}
+
+function taintQuery(t: SparkToleration): kplus.NodeTaintQuery {
+  const options = t.effect === undefined ? undefined : { effect: kplus.TaintEffect[effectName(t.effect)] };
+  if (t.operator === 'Exists') return t.key === undefined ? kplus.NodeTaintQuery.any() : kplus.NodeTaintQuery.exists(t.key, options);
+  return kplus.NodeTaintQuery.is(t.key as string, t.value as string, options);
+}
+
+function effectName(effect: NonNullable<SparkToleration['effect']>): keyof typeof kplus.TaintEffect {
+  switch (effect) {
+    case 'NoSchedule': return 'NO_SCHEDULE';
+    case 'PreferNoSchedule': return 'PREFER_NO_SCHEDULE';
+    case 'NoExecute': return 'NO_EXECUTE';
+  }
+}
+
+function sortKeys(record: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Renders spark-defaults.conf with keys in sorted order (deterministic output). */
+export function renderSparkDefaults(conf: Readonly<Record<string, string>>): string {
+  return Object.keys(conf).sort().map((key) => `${key} ${conf[key]}`).join('\n') + '\n';
+}

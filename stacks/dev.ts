@@ -1,0 +1,11 @@
+import { PlatformConfig } from '../lib';
+
+/** Development: a single small node (e.g. kind or minikube); UIs on NodePorts like the original setup. */
+export const dev: PlatformConfig = {
+  environment: 'dev',
+  spark: {
+    master: { resources: { cpu: { request: '250m', limit: '1' }, memory: { request: '1Gi', limit: '1Gi' } } },
+    worker: { resources: { cpu: { request: '500m', limit: '1' }, memory: { request: '2Gi', limit: '2Gi' } } },
+    ui: { expose: true, nodePort: 30000 },
+  },
+};

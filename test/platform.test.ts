@@ -1,0 +1,161 @@
+import { SPARK_PORTS, IMAGES } from '../lib';
+import { ENVIRONMENTS } from '../stacks/environments';
+import { argAfter, find, inventory, K8sObject, podLabels, podSpec, synthPlatform, workloads } from './support/synth';
+
+const ENV_NAMES = Object.keys(ENVIRONMENTS);
+
+describe.each(ENV_NAMES)('environment %s', (env) => {
+  const objects = synthPlatform(ENVIRONMENTS[env]);
+
+  test('holds exactly the expected objects, namespace first', () => {
+    expect(inventory(objects)).toEqual([
+      'Namespace/spark-clu',
+      'ConfigMap/spark-master-conf',
+      'Deployment/spark-master',
+      'Service/spark-master',
+      'Service/spark-master-ui',
+      'DaemonSet/spark-worker',
+    ]);
+  });
+
+  test('puts every namespaced object in spark-clu and leaves the Namespace unnamespaced', () => {
+    for (const o of objects) {
+      if (o.kind === 'Namespace') expect(o.metadata.namespace).toBeUndefined();
+      else expect(o.metadata.namespace).toBe('spark-clu');
+    }
+  });
+
+  test('the namespace enforces, audits and warns at restricted', () => {
+    const labels = find(objects, 'Namespace', 'spark-clu').metadata.labels;
+    expect(labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/audit': 'restricted',
+      'pod-security.kubernetes.io/warn': 'restricted',
+    });
+  });
+
+  test('every Service selects the pods of exactly one workload, and its target ports are container ports', () => {
+    for (const svc of objects.filter((o) => o.kind === 'Service')) {
+      const selector: Record<string, string> = svc.spec.selector;
+      expect(Object.keys(selector).length).toBeGreaterThan(0);
+      const matching = workloads(objects).filter((w) => Object.entries(selector).every(([k, v]) => podLabels(w)[k] === v));
+      expect(matching).toHaveLength(1);
+      const containerPorts = podSpec(matching[0]).containers.flatMap((c: K8sObject) => c.ports.map((p: { containerPort: number }) => p.containerPort));
+      for (const port of svc.spec.ports) expect(containerPorts).toContain(port.targetPort);
+    }
+  });
+
+  test('every workload selector matches its own pod labels', () => {
+    for (const w of workloads(objects)) {
+      const labels = podLabels(w);
+      for (const [k, v] of Object.entries(w.spec.selector.matchLabels as Record<string, string>)) expect(labels[k]).toBe(v);
+    }
+  });
+
+  test('the master Service carries RPC 7077 and UI 8080, never the REST gateway 6066', () => {
+    const svc = find(objects, 'Service', 'spark-master');
+    expect(svc.spec.type).toBe('ClusterIP');
+    expect(svc.spec.ports.map((p: { name: string; port: number }) => [p.name, p.port])).toEqual([['rpc', 7077], ['http', 8080]]);
+    for (const o of objects.filter((x) => x.kind === 'Service')) {
+      for (const p of o.spec.ports) expect([p.port, p.targetPort]).not.toContain(6066);
+    }
+  });
+
+  test('the master runs one replica in the foreground, recreated on update, with probes on the UI port', () => {
+    const master = find(objects, 'Deployment', 'spark-master');
+    expect(master.spec.replicas).toBe(1);
+    expect(master.spec.strategy).toEqual({ type: 'Recreate' });
+    const [c] = podSpec(master).containers;
+    expect(c.image).toBe(IMAGES.spark);
+    expect(c.command).toEqual(['/opt/spark/bin/spark-class']);
+    expect(c.args[0]).toBe('org.apache.spark.deploy.master.Master');
+    expect(argAfter(c.args, '--port')).toBe('7077');
+    expect(argAfter(c.args, '--webui-port')).toBe('8080');
+    expect(c.ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([7077, 8080]);
+    expect(c.readinessProbe.httpGet.port).toBe(SPARK_PORTS.masterUi);
+    expect(c.livenessProbe.httpGet.port).toBe(SPARK_PORTS.masterUi);
+  });
+
+  test('workers register themselves with the master Service by DNS, with the computed cores and memory', () => {
+    const ds = find(objects, 'DaemonSet', 'spark-worker');
+    const [c] = podSpec(ds).containers;
+    expect(c.args[0]).toBe('org.apache.spark.deploy.worker.Worker');
+    expect(c.args[c.args.length - 1]).toBe('spark://spark-master.spark-clu.svc.cluster.local:7077');
+    expect(argAfter(c.args, '--webui-port')).toBe('8081');
+    expect(c.ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([7078, 8081]);
+    expect(argAfter(c.args, '--cores')).toMatch(/^[1-9][0-9]*$/);
+    expect(argAfter(c.args, '--memory')).toMatch(/^[1-9][0-9]*m$/);
+  });
+
+  test('spark-defaults.conf disables the REST submission gateway and is mounted where the daemons read it', () => {
+    const conf = find(objects, 'ConfigMap', 'spark-master-conf').data['spark-defaults.conf'];
+    expect(conf).toContain('spark.master.rest.enabled false\n');
+    for (const name of ['spark-master', 'spark-worker']) {
+      const w = objects.find((o) => o.metadata.name === name && (o.kind === 'Deployment' || o.kind === 'DaemonSet')) as K8sObject;
+      const [c] = podSpec(w).containers;
+      expect(argAfter(c.args, '--properties-file')).toBe('/etc/spark/spark-defaults.conf');
+      expect(c.volumeMounts).toContainEqual({ mountPath: '/etc/spark', name: 'spark-conf', readOnly: true });
+    }
+  });
+
+  test('every pod runs as uid 185, non-root, without privilege escalation or capabilities, with RuntimeDefault seccomp and resources', () => {
+    for (const w of workloads(objects)) {
+      const spec = podSpec(w);
+      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 185, runAsGroup: 185, fsGroup: 185, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(spec.automountServiceAccountToken).toBe(false);
+      for (const c of spec.containers) {
+        expect(c.securityContext).toEqual({
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+          privileged: false,
+          readOnlyRootFilesystem: true,
+          runAsGroup: 185,
+          runAsNonRoot: true,
+          runAsUser: 185,
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
+        expect(c.imagePullPolicy).toBe('IfNotPresent');
+        expect(Object.keys(c.resources.requests).sort()).toEqual(['cpu', 'memory']);
+        expect(Object.keys(c.resources.limits).sort()).toEqual(['cpu', 'memory']);
+        // A read-only root filesystem needs writable scratch space.
+        expect(c.volumeMounts.map((m: { mountPath: string }) => m.mountPath)).toContain('/tmp');
+      }
+    }
+  });
+});
+
+describe('environment differences', () => {
+  test('dev exposes the Spark UI on NodePort 30000', () => {
+    const ui = find(synthPlatform(ENVIRONMENTS.dev), 'Service', 'spark-master-ui');
+    expect(ui.spec.type).toBe('NodePort');
+    expect(ui.spec.ports).toEqual([{ name: 'http', nodePort: 30000, port: 8080, targetPort: 8080 }]);
+  });
+
+  test.each(['staging', 'prod'])('%s keeps the Spark UI ClusterIP', (env) => {
+    const ui = find(synthPlatform(ENVIRONMENTS[env]), 'Service', 'spark-master-ui');
+    expect(ui.spec.type).toBe('ClusterIP');
+    expect(ui.spec.ports[0].nodePort).toBeUndefined();
+  });
+
+  test('prod pins workers to dedicated Spark nodes', () => {
+    const spec = podSpec(find(synthPlatform(ENVIRONMENTS.prod), 'DaemonSet', 'spark-worker'));
+    expect(spec.nodeSelector).toEqual({ 'node-role.kubernetes.io/spark': 'true' });
+    expect(spec.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'spark', effect: 'NoSchedule' }]);
+  });
+
+  test('worker sizes follow the memory arithmetic in each environment', () => {
+    const sizes = Object.fromEntries(ENV_NAMES.map((env) => {
+      const [c] = podSpec(find(synthPlatform(ENVIRONMENTS[env]), 'DaemonSet', 'spark-worker')).containers;
+      const daemon = c.env.find((e: { name: string }) => e.name === 'SPARK_DAEMON_MEMORY').value;
+      return [env, { cores: argAfter(c.args, '--cores'), memory: argAfter(c.args, '--memory'), daemon, limit: c.resources.limits.memory }];
+    }));
+    expect(sizes).toEqual({
+      // 2048 = 512 + 384 + 768 + 384
+      dev: { cores: '1', memory: '768m', daemon: '512m', limit: '2048Mi' },
+      // 4096 = 512 + 384 + 2816 + 384
+      staging: { cores: '2', memory: '2816m', daemon: '512m', limit: '4096Mi' },
+      // 16384 = 1024 + 384 + 13614 + 1362
+      prod: { cores: '4', memory: '13614m', daemon: '1024m', limit: '16384Mi' },
+    });
+  });
+});
