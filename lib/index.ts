@@ -7,3 +7,6 @@ export * from './spark-cluster';
 export * from './platform';
 export * from './labels';
 export * from './security';
+export * from './dag-source';
+export * from './airflow';
+export * from './spark-rbac';

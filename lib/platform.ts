@@ -2,9 +2,11 @@ import { ApiObject, Chart, ChartProps, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PART_OF } from './labels';
+import { Airflow, AirflowProps, resolveAirflow } from './airflow';
 import { resolveSparkCluster, SparkCluster, SparkClusterProps } from './spark-cluster';
-import { checkDns1123Label, IssueCollector, ValidationError } from './validation';
-import { KUBERNETES_VERSION } from './versions';
+import { SparkSubmitterRbac } from './spark-rbac';
+import { checkDns1123Label, checkPinnedImage, IssueCollector, ValidationError } from './validation';
+import { IMAGES, KUBERNETES_VERSION } from './versions';
 
 /** A Pod Security Standard level. */
 export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
@@ -32,6 +34,17 @@ export interface NamespaceOptions {
 /** Spark options of the platform: {@link SparkClusterProps} without the namespace, which the platform owns. */
 export type PlatformSparkOptions = Omit<SparkClusterProps, 'namespace'>;
 
+/** Airflow options of the platform: {@link AirflowProps} without what the platform derives. */
+export type PlatformAirflowOptions = Omit<AirflowProps, 'namespace' | 'dagEnvironment' | 'podSecurityEnforce'>;
+
+/** ServiceAccounts of Spark applications. */
+export interface SparkServiceAccountOptions {
+  /** Runs `spark-job submit` / `monitor`. @default "spark-submitter" */
+  readonly submitter?: string;
+  /** Runs Spark drivers. @default "spark-driver" */
+  readonly driver?: string;
+}
+
 /** One environment of the platform: the single source of truth for cdk8s and Pulumi. */
 export interface PlatformConfig {
   /** Name of the environment (e.g. "dev"); a DNS-1123 label, used in error messages and labels. */
@@ -40,7 +53,29 @@ export interface PlatformConfig {
   readonly namespace?: NamespaceOptions;
   /** @default - the SparkCluster defaults (UI not exposed) */
   readonly spark?: PlatformSparkOptions;
+  /** @default - the Airflow defaults (LocalExecutor, in-cluster PostgreSQL, DAGs from ./dags, UI not exposed) */
+  readonly airflow?: PlatformAirflowOptions;
+  /**
+   * The companion job image that runs `spark-job submit` / `monitor` (pinned).
+   * @default IMAGES.sparkJob
+   */
+  readonly jobImage?: string;
+  /** @default - "spark-submitter" and "spark-driver" */
+  readonly serviceAccounts?: SparkServiceAccountOptions;
 }
+
+/**
+ * The DAG contract: environment variables set on every Airflow component that parses or runs
+ * DAGs, read by dags/ under the same names.
+ */
+export const DAG_CONTRACT_ENV = [
+  'SPARK_JOB_IMAGE',
+  'SPARK_NAMESPACE',
+  'SPARK_SUBMITTER_SERVICE_ACCOUNT',
+  'SPARK_DRIVER_SERVICE_ACCOUNT',
+  'SPARK_MASTER_URL',
+  'SPARK_POD_TEMPLATES_CONFIGMAP',
+] as const;
 
 /** Default namespace name (from the original single-file setup). */
 export const DEFAULT_NAMESPACE = 'spark-clu';
@@ -62,9 +97,22 @@ export function validatePlatformConfig(config: PlatformConfig): void {
   }
   const spark = resolveSparkCluster({ ...config.spark, namespace });
   issues.addAll('spark', spark.issues.filter((i) => i.field !== 'namespace'));
+  const airflow = resolveAirflow({ ...config.airflow, namespace, podSecurityEnforce: config.namespace?.podSecurity?.enforce ?? 'restricted' });
+  issues.addAll('airflow', airflow.issues.filter((i) => i.field !== 'namespace'));
+  checkPinnedImage(issues, 'jobImage', config.jobImage ?? IMAGES.sparkJob);
+  const submitter = config.serviceAccounts?.submitter ?? 'spark-submitter';
+  const driver = config.serviceAccounts?.driver ?? 'spark-driver';
+  checkDns1123Label(issues, 'serviceAccounts.submitter', submitter);
+  checkDns1123Label(issues, 'serviceAccounts.driver', driver);
+  const airflowSa = config.airflow?.serviceAccountName ?? 'airflow';
+  if (submitter === driver) issues.add('serviceAccounts.driver', driver, 'must differ from serviceAccounts.submitter');
+  for (const [field, name] of [['serviceAccounts.submitter', submitter], ['serviceAccounts.driver', driver]] as const) {
+    if (name === airflowSa) issues.add(field, name, 'must differ from airflow.serviceAccountName: each identity gets only its own grants');
+  }
 
   const nodePorts: ExposedNodePort[] = [];
   if (spark.resolved?.ui.expose) nodePorts.push({ field: 'spark.ui.nodePort', port: spark.resolved.ui.nodePort });
+  if (airflow.resolved?.ui.expose) nodePorts.push({ field: 'airflow.ui.nodePort', port: airflow.resolved.ui.nodePort });
   checkUniqueNodePorts(issues, nodePorts);
   ValidationError.throwIfAny(issues.issues, typeof config.environment === 'string' ? config.environment : undefined);
 }
@@ -104,6 +152,12 @@ export class SparkAirflowPlatform extends Chart {
   public readonly namespaceName: string;
   /** The Spark standalone cluster. */
   public readonly spark: SparkCluster;
+  /** Identities and grants for submitting Spark apps from Airflow. */
+  public readonly rbac: SparkSubmitterRbac;
+  /** Airflow. */
+  public readonly airflow: Airflow;
+  /** The DAG contract environment given to Airflow. */
+  public readonly dagEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: SparkAirflowPlatformProps) {
     validatePlatformConfig(props.config);
@@ -131,6 +185,31 @@ export class SparkAirflowPlatform extends Chart {
     ApiObject.of(namespace).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
 
     this.spark = new SparkCluster(this, 'Spark', { ...props.config.spark, namespace: namespaceName });
+    this.rbac = new SparkSubmitterRbac(this, 'SparkRbac', {
+      submitterServiceAccountName: props.config.serviceAccounts?.submitter,
+      driverServiceAccountName: props.config.serviceAccounts?.driver,
+    });
+    this.rbac.allowSubmit();
+    this.rbac.allowMonitor();
+    this.rbac.allowDriverToManageExecutors();
+
+    const dagEnvironment: Record<(typeof DAG_CONTRACT_ENV)[number], string> = {
+      SPARK_JOB_IMAGE: props.config.jobImage ?? IMAGES.sparkJob,
+      SPARK_NAMESPACE: namespaceName,
+      SPARK_SUBMITTER_SERVICE_ACCOUNT: this.rbac.submitter.name,
+      SPARK_DRIVER_SERVICE_ACCOUNT: this.rbac.driver.name,
+      SPARK_MASTER_URL: this.spark.masterUrl,
+      SPARK_POD_TEMPLATES_CONFIGMAP: this.rbac.podTemplates.name,
+    };
+    this.dagEnvironment = dagEnvironment;
+    this.airflow = new Airflow(this, 'Airflow', {
+      ...props.config.airflow,
+      namespace: namespaceName,
+      podSecurityEnforce: props.config.namespace?.podSecurity?.enforce ?? 'restricted',
+      dagEnvironment,
+    });
+    // Airflow's scheduler and triggerer launch and follow the submit/monitor pods.
+    this.rbac.allowLaunchPods('AirflowLaunchPods', this.airflow.serviceAccount);
     // Everything else depends on the namespace, so it is applied (and listed) first.
     for (const child of this.node.findAll()) {
       if (child instanceof ApiObject && child !== ApiObject.of(namespace)) child.addDependency(ApiObject.of(namespace));

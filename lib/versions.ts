@@ -18,6 +18,15 @@ export const SPARK_JAVA_VERSION = '17';
 /** Kubernetes API version the manifests target (cdk8s-plus-28). */
 export const KUBERNETES_VERSION = '1.28';
 
+/** Apache Airflow version of the image and of the test environment (requirements/airflow-lock.txt). */
+export const AIRFLOW_VERSION = '3.3.2';
+
+/** Python of the Airflow image. */
+export const AIRFLOW_PYTHON_VERSION = '3.12';
+
+/** Version of the spark-job CLI (job/package.json). */
+export const JOB_CLI_VERSION = '0.1.0';
+
 /** Fully pinned image references. Never `latest`, never untagged. */
 export const IMAGES = {
   /**
@@ -25,7 +34,24 @@ export const IMAGES = {
    * `4.1.2-java17` is an alias of this tag; we pin the full one.
    */
   spark: `apache/spark:${SPARK_VERSION}-scala${SPARK_SCALA_VERSION}-java${SPARK_JAVA_VERSION}-python3-ubuntu`,
+  /** The companion job image (job/Dockerfile): `<Spark version>-<CLI version>`, built FROM `spark` above. */
+  sparkJob: `ghcr.io/spark-airflow-k8s/spark-job:${SPARK_VERSION}-${JOB_CLI_VERSION}`,
+  /** Official Apache Airflow image; it ships the cncf.kubernetes provider. uid 50000, gid 0. */
+  airflow: `apache/airflow:${AIRFLOW_VERSION}-python${AIRFLOW_PYTHON_VERSION}`,
+  /** PostgreSQL for the in-cluster Airflow metadata database (uid 999). */
+  postgres: 'postgres:17.6-bookworm',
+  /** git-sync sidecar for DagSource.gitSync() (uid 65533). */
+  gitSync: 'registry.k8s.io/git-sync/git-sync:v4.4.2',
 } as const;
 
 /** uid/gid of the `spark` user in the apache/spark image. */
 export const SPARK_UID = 185;
+
+/** uid of the `airflow` user in the apache/airflow image (its gid is 0). */
+export const AIRFLOW_UID = 50000;
+
+/** uid/gid of the `postgres` user in the postgres image. */
+export const POSTGRES_UID = 999;
+
+/** uid/gid of the git-sync image's user. */
+export const GIT_SYNC_UID = 65533;

@@ -6,13 +6,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ValidationError } from '../lib';
-import { ENVIRONMENTS } from './environments';
 import { synthAll } from './synth';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
 function main(): void {
   const distDir = path.resolve(process.env.SPARK_AIRFLOW_DIST ?? path.join(ROOT, 'dist'));
+  // Loaded here, not at the top, so that an error while loading a stack config is reported
+  // like any other synth failure.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ENVIRONMENTS } = require('./environments') as typeof import('./environments');
   const written = synthAll(ENVIRONMENTS, distDir);
   // Under `cdk8s synth` the CLI reads (and removes) its own output directory: give it a copy.
   const cliOutdir = process.env.CDK8S_OUTDIR;

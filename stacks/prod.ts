@@ -1,4 +1,5 @@
-import { PlatformConfig } from '../lib';
+import { AirflowDatabase, DagSource, PlatformConfig } from '../lib';
+import { DAGS_DIR } from './paths';
 
 /** Production: workers only on dedicated Spark nodes, Guaranteed QoS, no UI exposed on nodes. */
 export const prod: PlatformConfig = {
@@ -10,6 +11,17 @@ export const prod: PlatformConfig = {
       daemonMemory: '1Gi',
       nodeSelector: { 'node-role.kubernetes.io/spark': 'true' },
       tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'spark', effect: 'NoSchedule' }],
+    },
+    ui: { expose: false },
+  },
+  airflow: {
+    dags: DagSource.configMap({ directory: DAGS_DIR }),
+    database: AirflowDatabase.external({ secretName: 'airflow-database', secretKey: 'connection' }),
+    // prod supplies its own airflow-secrets (Pulumi secret config or an external secret manager).
+    secrets: { bootstrap: false },
+    resources: {
+      scheduler: { cpu: { request: '1', limit: '2' }, memory: { request: '2Gi', limit: '4Gi' } },
+      apiServer: { cpu: { request: '500m', limit: '1' }, memory: { request: '1Gi', limit: '2Gi' } },
     },
     ui: { expose: false },
   },

@@ -1,4 +1,5 @@
-import { PlatformConfig } from '../lib';
+import { AirflowDatabase, DagSource, PlatformConfig } from '../lib';
+import { DAGS_DIR } from './paths';
 
 /** Staging: production-shaped, smaller workers; UIs reached with kubectl port-forward. */
 export const staging: PlatformConfig = {
@@ -6,6 +7,12 @@ export const staging: PlatformConfig = {
   spark: {
     master: { resources: { cpu: { request: '500m', limit: '1' }, memory: { request: '1Gi', limit: '1Gi' } } },
     worker: { resources: { cpu: { request: '2', limit: '2' }, memory: { request: '4Gi', limit: '4Gi' } } },
+    ui: { expose: false },
+  },
+  airflow: {
+    dags: DagSource.configMap({ directory: DAGS_DIR }),
+    // The URL lives in a Secret you create (or Pulumi creates from secret config).
+    database: AirflowDatabase.external({ secretName: 'airflow-database', secretKey: 'connection' }),
     ui: { expose: false },
   },
 };

@@ -4,18 +4,58 @@ import { argAfter, find, inventory, K8sObject, podLabels, podSpec, synthPlatform
 
 const ENV_NAMES = Object.keys(ENVIRONMENTS);
 
+const SPARK = [
+  'Namespace/spark-clu',
+  'ConfigMap/spark-master-conf',
+  'Deployment/spark-master',
+  'Service/spark-master',
+  'Service/spark-master-ui',
+  'DaemonSet/spark-worker',
+  'ServiceAccount/spark-submitter',
+  'ServiceAccount/spark-driver',
+  'ConfigMap/spark-pod-templates',
+  'Role/spark-submitter-submit',
+  'RoleBinding/spark-submitter-submit',
+  'Role/spark-submitter-monitor',
+  'RoleBinding/spark-submitter-monitor',
+  'Role/spark-driver-executors',
+  'RoleBinding/spark-driver-executors',
+  'Role/airflow-launch-pods',
+  'RoleBinding/airflow-launch-pods',
+  'ServiceAccount/airflow',
+  'ConfigMap/airflow-config',
+  'ConfigMap/airflow-dags',
+];
+const POSTGRES = ['Service/airflow-postgresql', 'StatefulSet/airflow-postgresql', 'PersistentVolumeClaim/airflow-postgresql-data'];
+const BOOTSTRAP = [
+  'ServiceAccount/airflow-secrets-bootstrap',
+  'Role/airflow-secrets-bootstrap',
+  'RoleBinding/airflow-secrets-bootstrap',
+  'ConfigMap/airflow-secrets-bootstrap',
+  'Job/airflow-secrets-bootstrap',
+];
+const COMPONENTS = [
+  'Deployment/airflow-api-server',
+  'Service/airflow-scheduler',
+  'StatefulSet/airflow-scheduler',
+  'Deployment/airflow-dag-processor',
+  'Service/airflow-triggerer',
+  'StatefulSet/airflow-triggerer',
+  'Service/airflow-api-server',
+  'Service/airflow-ui',
+];
+/** The (kind, name) inventory of each environment, in manifest order. */
+const EXPECTED_INVENTORY: Record<string, string[]> = {
+  dev: [...SPARK, ...POSTGRES, ...BOOTSTRAP, 'Job/airflow-db-migrate-a2e9ec25', ...COMPONENTS],
+  staging: [...SPARK, ...BOOTSTRAP, 'Job/airflow-db-migrate-ecd40706', ...COMPONENTS],
+  prod: [...SPARK, 'Job/airflow-db-migrate-ecd40706', ...COMPONENTS],
+};
+
 describe.each(ENV_NAMES)('environment %s', (env) => {
   const objects = synthPlatform(ENVIRONMENTS[env]);
 
   test('holds exactly the expected objects, namespace first', () => {
-    expect(inventory(objects)).toEqual([
-      'Namespace/spark-clu',
-      'ConfigMap/spark-master-conf',
-      'Deployment/spark-master',
-      'Service/spark-master',
-      'Service/spark-master-ui',
-      'DaemonSet/spark-worker',
-    ]);
+    expect(inventory(objects)).toEqual(EXPECTED_INVENTORY[env]);
   });
 
   test('puts every namespaced object in spark-clu and leaves the Namespace unnamespaced', () => {
@@ -46,7 +86,7 @@ describe.each(ENV_NAMES)('environment %s', (env) => {
   });
 
   test('every workload selector matches its own pod labels', () => {
-    for (const w of workloads(objects)) {
+    for (const w of workloads(objects).filter((o) => o.kind !== 'Job')) {
       const labels = podLabels(w);
       for (const [k, v] of Object.entries(w.spec.selector.matchLabels as Record<string, string>)) expect(labels[k]).toBe(v);
     }
@@ -98,8 +138,8 @@ describe.each(ENV_NAMES)('environment %s', (env) => {
     }
   });
 
-  test('every pod runs as uid 185, non-root, without privilege escalation or capabilities, with RuntimeDefault seccomp and resources', () => {
-    for (const w of workloads(objects)) {
+  test('Spark pods run as uid 185 with a read-only root filesystem, scratch space and no API token', () => {
+    for (const w of workloads(objects).filter((o) => podLabels(o)['app.kubernetes.io/name'] === 'spark')) {
       const spec = podSpec(w);
       expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 185, runAsGroup: 185, fsGroup: 185, seccompProfile: { type: 'RuntimeDefault' } });
       expect(spec.automountServiceAccountToken).toBe(false);
@@ -114,11 +154,39 @@ describe.each(ENV_NAMES)('environment %s', (env) => {
           runAsUser: 185,
           seccompProfile: { type: 'RuntimeDefault' },
         });
+        expect(c.volumeMounts.map((m: { mountPath: string }) => m.mountPath)).toContain('/tmp');
+      }
+    }
+  });
+
+  test('every container of every pod is non-root, unprivileged, drops all capabilities, uses RuntimeDefault seccomp and sets resources', () => {
+    for (const w of workloads(objects)) {
+      const spec = podSpec(w);
+      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(spec.securityContext.runAsUser).toBeGreaterThan(0);
+      for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+        expect({ workload: w.metadata.name, container: c.name, sc: c.securityContext }).toMatchObject({
+          sc: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+        });
+        expect(c.securityContext.runAsUser).toBeGreaterThan(0);
         expect(c.imagePullPolicy).toBe('IfNotPresent');
+        expect(c.image).toMatch(/:[A-Za-z0-9_.-]+$|@sha256:/);
+        expect(c.image).not.toMatch(/:latest$/);
         expect(Object.keys(c.resources.requests).sort()).toEqual(['cpu', 'memory']);
         expect(Object.keys(c.resources.limits).sort()).toEqual(['cpu', 'memory']);
-        // A read-only root filesystem needs writable scratch space.
-        expect(c.volumeMounts.map((m: { mountPath: string }) => m.mountPath)).toContain('/tmp');
+      }
+    }
+  });
+
+  test('every container that listens on a port has a probe on it', () => {
+    for (const w of workloads(objects)) {
+      for (const c of podSpec(w).containers) {
+        if (!c.ports?.length) continue;
+        const probed = [c.readinessProbe, c.livenessProbe, c.startupProbe].filter(Boolean)
+          .map((p: K8sObject) => p.httpGet?.port ?? p.tcpSocket?.port ?? (p.exec ? 'exec' : undefined));
+        expect({ workload: w.metadata.name, probed: probed.length > 0 }).toEqual({ workload: w.metadata.name, probed: true });
+        const ports = c.ports.map((p: { containerPort: number }) => p.containerPort);
+        for (const port of probed) if (port !== 'exec') expect(ports).toContain(port);
       }
     }
   });

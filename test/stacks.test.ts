@@ -83,7 +83,7 @@ describe('npm run synth entry point (build/stacks/main.js)', () => {
   test('a bad config exits non-zero with the message and leaves dist/ exactly as it was', () => {
     // Copy the compiled app and break dev's nodePort, as a user editing stacks/dev.ts would.
     const work = tempDir('spark-airflow-bad-');
-    fs.cpSync(path.join(ROOT, 'build'), path.join(work, 'build'), { recursive: true });
+    for (const entry of ['build', 'dags', 'package.json']) fs.cpSync(path.join(ROOT, entry), path.join(work, entry), { recursive: true });
     const devJs = path.join(work, 'build', 'stacks', 'dev.js');
     const source = fs.readFileSync(devJs, 'utf8');
     expect(source).toContain('nodePort: 30000');
@@ -101,7 +101,7 @@ describe('npm run synth entry point (build/stacks/main.js)', () => {
     expect(result.stderr).toContain('Invalid configuration for environment "dev":\n  - spark.ui.nodePort = 80: must be an integer in 30000-32767 (the Kubernetes NodePort range)');
     expect(result.stderr).toContain('Nothing was written: dist/ is unchanged.');
     expect(readTree(dist)).toEqual(before);
-    expect(fs.readdirSync(work).sort()).toEqual(['build', 'dist']); // no temp dir left behind
+    expect(fs.readdirSync(work).sort()).toEqual(['build', 'dags', 'dist', 'package.json']); // no temp dir left behind
     fs.rmSync(work, { recursive: true, force: true });
   });
 });

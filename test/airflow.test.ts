@@ -1,0 +1,321 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { AirflowDatabase, DAG_CONTRACT_ENV, DagSource, IMAGES, PlatformAirflowOptions, PlatformConfig } from '../lib';
+import { ENVIRONMENTS } from '../stacks/environments';
+import { DAGS_DIR } from '../stacks/paths';
+import { find, inventory, K8sObject, podSpec, synthPlatform } from './support/synth';
+
+const COMPONENTS = { 'api-server': 'Deployment', scheduler: 'StatefulSet', 'dag-processor': 'Deployment', triggerer: 'StatefulSet' } as const;
+const DAG_COMPONENTS = ['scheduler', 'dag-processor', 'triggerer'];
+
+function component(objects: K8sObject[], name: keyof typeof COMPONENTS): K8sObject {
+  return find(objects, COMPONENTS[name], `airflow-${name}`);
+}
+
+function mainContainer(obj: K8sObject): K8sObject {
+  return podSpec(obj).containers.find((c: K8sObject) => c.name === 'airflow' || c.name === 'migrate' || c.name === 'base');
+}
+
+function envOf(container: K8sObject): Record<string, K8sObject> {
+  return Object.fromEntries((container.env ?? []).map((e: K8sObject) => [e.name, e]));
+}
+
+function withAirflow(airflow: PlatformAirflowOptions, extra: Partial<PlatformConfig> = {}): PlatformConfig {
+  return { environment: 'dev', ...extra, airflow: { dags: DagSource.configMap({ directory: DAGS_DIR }), ...airflow } };
+}
+
+describe.each(Object.keys(ENVIRONMENTS))('Airflow in %s', (env) => {
+  const objects = synthPlatform(ENVIRONMENTS[env]);
+  const dagEnv = (Object.fromEntries(DAG_CONTRACT_ENV.map((n) => [n, envOf(mainContainer(component(objects, 'scheduler')))[n]?.value])));
+
+  test('runs one workload per component with the official image as uid 50000', () => {
+    for (const name of Object.keys(COMPONENTS) as (keyof typeof COMPONENTS)[]) {
+      const w = component(objects, name);
+      expect(w.spec.replicas).toBe(1);
+      const c = mainContainer(w);
+      expect(c.image).toBe(IMAGES.airflow);
+      expect(c.args.slice(0, 2)).toEqual(['airflow', name]);
+      expect(podSpec(w).securityContext).toMatchObject({ runAsUser: 50000, runAsNonRoot: true });
+      expect(c.securityContext).toMatchObject({ runAsUser: 50000, readOnlyRootFilesystem: true });
+    }
+  });
+
+  test('has health probes on every component', () => {
+    const probes = (name: keyof typeof COMPONENTS) => {
+      const c = mainContainer(component(objects, name));
+      return { startup: c.startupProbe, readiness: c.readinessProbe, liveness: c.livenessProbe };
+    };
+    expect(probes('api-server').readiness.httpGet).toEqual({ path: '/api/v2/monitor/health', port: 8080, scheme: 'HTTP' });
+    expect(probes('api-server').liveness.httpGet.path).toBe('/api/v2/monitor/health');
+    expect(probes('scheduler').liveness.httpGet).toEqual({ path: '/health', port: 8974, scheme: 'HTTP' });
+    expect(probes('dag-processor').liveness.exec.command).toEqual(['airflow', 'jobs', 'check', '--job-type', 'DagProcessorJob', '--local']);
+    expect(probes('triggerer').liveness.exec.command).toEqual(['airflow', 'jobs', 'check', '--job-type', 'TriggererJob', '--local']);
+    expect(probes('triggerer').readiness.tcpSocket).toEqual({ port: 8794 });
+  });
+
+  test('every component waits for the schema migration before it starts', () => {
+    for (const name of Object.keys(COMPONENTS) as (keyof typeof COMPONENTS)[]) {
+      const init = podSpec(component(objects, name)).initContainers;
+      expect(init.map((c: K8sObject) => c.args)).toContainEqual(['airflow', 'db', 'check-migrations', '--migration-wait-timeout', '600']);
+    }
+  });
+
+  test('the migration Job runs `airflow db migrate` once the database answers', () => {
+    const jobs = objects.filter((o) => o.kind === 'Job' && o.metadata.name.startsWith('airflow-db-migrate-'));
+    expect(jobs).toHaveLength(1);
+    const spec = podSpec(jobs[0]);
+    expect(spec.containers.map((c: K8sObject) => c.args)).toEqual([['airflow', 'db', 'migrate']]);
+    expect(spec.initContainers.map((c: K8sObject) => c.args)).toEqual([['airflow', 'db', 'check', '--retry', '60', '--retry-delay', '5']]);
+    expect(spec.restartPolicy).toBe('Never');
+    expect(jobs[0].spec.backoffLimit).toBe(6);
+  });
+
+  test('every Airflow container shares the same secrets, by reference only', () => {
+    const secretRefs = (c: K8sObject) => Object.fromEntries(Object.entries(envOf(c)).filter(([, e]) => e.valueFrom).map(([n, e]) => [n, e.valueFrom.secretKeyRef]));
+    const reference = secretRefs(mainContainer(component(objects, 'api-server')));
+    expect(Object.keys(reference).sort()).toEqual(['AIRFLOW__API_AUTH__JWT_SECRET', 'AIRFLOW__API__SECRET_KEY', 'AIRFLOW__CORE__FERNET_KEY', 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']);
+    for (const name of Object.keys(COMPONENTS) as (keyof typeof COMPONENTS)[]) {
+      for (const c of [...podSpec(component(objects, name)).initContainers, mainContainer(component(objects, name))]) {
+        expect(secretRefs(c)).toEqual(reference);
+      }
+    }
+  });
+
+  test('components that parse or run DAGs mount them at /opt/airflow/dags and get the DAG contract environment', () => {
+    for (const name of Object.keys(COMPONENTS) as (keyof typeof COMPONENTS)[]) {
+      const c = mainContainer(component(objects, name));
+      const env = envOf(c);
+      const mounts = c.volumeMounts.map((m: K8sObject) => m.mountPath);
+      if (DAG_COMPONENTS.includes(name)) {
+        expect(mounts).toContain('/opt/airflow/dags');
+        for (const n of DAG_CONTRACT_ENV) expect(env[n]?.value).toBe(dagEnv[n]);
+      } else {
+        expect(mounts).not.toContain('/opt/airflow/dags');
+        for (const n of DAG_CONTRACT_ENV) expect(env[n]).toBeUndefined();
+      }
+    }
+  });
+
+  test('the DAG contract values point at this platform', () => {
+    expect(dagEnv).toEqual({
+      SPARK_JOB_IMAGE: IMAGES.sparkJob,
+      SPARK_NAMESPACE: 'spark-clu',
+      SPARK_SUBMITTER_SERVICE_ACCOUNT: 'spark-submitter',
+      SPARK_DRIVER_SERVICE_ACCOUNT: 'spark-driver',
+      SPARK_MASTER_URL: 'spark://spark-master.spark-clu.svc.cluster.local:7077',
+      SPARK_POD_TEMPLATES_CONFIGMAP: 'spark-pod-templates',
+    });
+    expect(inventory(objects)).toEqual(expect.arrayContaining(['ServiceAccount/spark-submitter', 'ServiceAccount/spark-driver', 'ConfigMap/spark-pod-templates', 'Service/spark-master']));
+  });
+
+  test('the DAG ConfigMap holds every file of dags/', () => {
+    const cm = find(objects, 'ConfigMap', 'airflow-dags');
+    const files = fs.readdirSync(DAGS_DIR).filter((f) => !f.startsWith('.') && f !== '__pycache__' && !f.endsWith('.pyc')).sort();
+    expect(files.length).toBeGreaterThan(0);
+    expect(Object.keys(cm.data).sort()).toEqual(files);
+    for (const f of files) expect(cm.data[f]).toBe(fs.readFileSync(path.join(DAGS_DIR, f), 'utf8'));
+  });
+
+  test('only the scheduler and triggerer carry an API token', () => {
+    const tokens = Object.fromEntries((Object.keys(COMPONENTS) as (keyof typeof COMPONENTS)[]).map((n) => [n, [podSpec(component(objects, n)).automountServiceAccountToken, podSpec(component(objects, n)).serviceAccountName]]));
+    expect(tokens).toEqual({ 'api-server': [false, undefined], scheduler: [true, 'airflow'], 'dag-processor': [false, undefined], triggerer: [true, 'airflow'] });
+  });
+
+  test('no Secret object is synthesized, so no secret value can reach dist/', () => {
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    const text = JSON.stringify(objects);
+    expect(text).not.toMatch(/"stringData"|password=|:\/\/[^"\s:]+:[^"\s@]+@/);
+  });
+});
+
+describe('Airflow per environment', () => {
+  test('dev exposes the UI on NodePort 30001; staging and prod keep it ClusterIP', () => {
+    const ui = (env: string) => find(synthPlatform(ENVIRONMENTS[env]), 'Service', 'airflow-ui').spec;
+    expect(ui('dev')).toMatchObject({ type: 'NodePort', ports: [{ name: 'http', port: 8080, targetPort: 8080, nodePort: 30001 }] });
+    expect(ui('staging').type).toBe('ClusterIP');
+    expect(ui('prod').type).toBe('ClusterIP');
+  });
+
+  test('dev runs PostgreSQL in the namespace; staging and prod use an external database from a Secret', () => {
+    const dev = synthPlatform(ENVIRONMENTS.dev);
+    const pg = find(dev, 'StatefulSet', 'airflow-postgresql');
+    const c = podSpec(pg).containers[0];
+    expect(podSpec(pg).securityContext).toMatchObject({ runAsUser: 999, fsGroup: 999 });
+    expect(c.volumeMounts.map((m: K8sObject) => m.mountPath).sort()).toEqual(['/tmp', '/var/lib/postgresql/data', '/var/run/postgresql']);
+    expect(envOf(c).POSTGRES_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: 'airflow-secrets', key: 'postgres-password' });
+    expect(c.readinessProbe.exec.command[0]).toBe('pg_isready');
+    expect(find(dev, 'PersistentVolumeClaim', 'airflow-postgresql-data').spec.resources.requests.storage).toBe('8Gi');
+    for (const env of ['staging', 'prod']) {
+      const objects = synthPlatform(ENVIRONMENTS[env]);
+      expect(objects.some((o) => o.metadata.name === 'airflow-postgresql')).toBe(false);
+      const conn = envOf(mainContainer(component(objects, 'scheduler'))).AIRFLOW__DATABASE__SQL_ALCHEMY_CONN;
+      expect(conn.valueFrom.secretKeyRef).toEqual({ name: 'airflow-database', key: 'connection' });
+    }
+  });
+
+  test('the secrets bootstrap may only create Secrets and read the one it manages; prod supplies its own', () => {
+    const dev = synthPlatform(ENVIRONMENTS.dev);
+    expect(find(dev, 'Role', 'airflow-secrets-bootstrap').rules).toEqual([
+      { apiGroups: [''], resourceNames: ['airflow-secrets'], resources: ['secrets'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+    ]);
+    const job = find(dev, 'Job', 'airflow-secrets-bootstrap');
+    expect(podSpec(job).serviceAccountName).toBe('airflow-secrets-bootstrap');
+    expect(podSpec(job).containers[0].command).toEqual(['python', '/opt/bootstrap/bootstrap.py']);
+    expect(envOf(podSpec(job).containers[0]).DB_HOST.value).toBe('airflow-postgresql.spark-clu.svc.cluster.local');
+    expect(synthPlatform(ENVIRONMENTS.prod).some((o) => o.metadata.name === 'airflow-secrets-bootstrap')).toBe(false);
+  });
+
+  test('the migration Job name is stable for a config and changes with the image', () => {
+    const name = (config: PlatformConfig) => synthPlatform(config).find((o) => o.kind === 'Job' && o.metadata.name.startsWith('airflow-db-migrate-'))?.metadata.name;
+    expect(name(ENVIRONMENTS.dev)).toBe(name(ENVIRONMENTS.dev));
+    expect(name(withAirflow({ image: 'apache/airflow:3.3.1-python3.12' }))).not.toBe(name(ENVIRONMENTS.dev));
+  });
+});
+
+describe('DagSource kinds', () => {
+  test('configMap packs nested files with their paths', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dags-'));
+    fs.mkdirSync(path.join(dir, 'lib', '__pycache__'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'a.py'), 'A = 1\n');
+    fs.writeFileSync(path.join(dir, 'lib', 'b.py'), 'B = 2\n');
+    fs.writeFileSync(path.join(dir, 'lib', '__pycache__', 'b.cpython-311.pyc'), 'x');
+    fs.writeFileSync(path.join(dir, '.hidden'), 'x');
+    fs.writeFileSync(path.join(dir, 'blob.bin'), Buffer.from([0xff, 0x00, 0xfe]));
+    const objects = synthPlatform(withAirflow({ dags: DagSource.configMap({ directory: dir }) }));
+    const cm = find(objects, 'ConfigMap', 'airflow-dags');
+    expect(cm.data).toEqual({ 'a.py': 'A = 1\n', 'lib__b.py': 'B = 2\n' });
+    expect(cm.binaryData).toEqual({ 'blob.bin': '/wD+' });
+    const volume = podSpec(component(objects, 'scheduler')).volumes.find((v: K8sObject) => v.name === 'dags');
+    expect(volume.configMap.items).toEqual([{ key: 'a.py', path: 'a.py' }, { key: 'blob.bin', path: 'blob.bin' }, { key: 'lib__b.py', path: 'lib/b.py' }]);
+  });
+
+  test('gitSync adds a one-time clone and a sidecar to every DAG component and points dags_folder at the link', () => {
+    const objects = synthPlatform(withAirflow({ dags: DagSource.gitSync({ repo: 'https://github.com/example/dags.git', branch: 'main', subPath: 'pipelines', period: '30s', credentialsSecret: 'git-creds' }) }));
+    expect(objects.some((o) => o.metadata.name === 'airflow-dags')).toBe(false);
+    for (const name of DAG_COMPONENTS as (keyof typeof COMPONENTS)[]) {
+      const spec = podSpec(component(objects, name));
+      const sidecar = spec.containers.find((c: K8sObject) => c.name === 'git-sync');
+      const init = spec.initContainers.find((c: K8sObject) => c.name === 'git-sync-init');
+      expect(sidecar.image).toBe(IMAGES.gitSync);
+      expect(sidecar.args).toEqual(['--repo=https://github.com/example/dags.git', '--ref=main', '--root=/git', '--link=repo', '--depth=1', '--period=30s']);
+      expect(init.args).toContain('--one-time');
+      expect(envOf(sidecar).GITSYNC_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: 'git-creds', key: 'password' });
+      expect(sidecar.securityContext).toMatchObject({ runAsUser: 65533, runAsNonRoot: true, allowPrivilegeEscalation: false });
+      expect(spec.volumes.find((v: K8sObject) => v.name === 'dags')).toEqual({ name: 'dags', emptyDir: {} });
+    }
+    expect(podSpec(component(objects, 'api-server')).containers.map((c: K8sObject) => c.name)).toEqual(['airflow']);
+    expect(find(objects, 'ConfigMap', 'airflow-config').data['airflow.cfg']).toContain('dags_folder = /opt/airflow/dags/repo/pipelines\n');
+  });
+
+  test('persistentVolumeClaim mounts an existing claim read-only', () => {
+    const objects = synthPlatform(withAirflow({ dags: DagSource.persistentVolumeClaim('shared-dags') }));
+    const spec = podSpec(component(objects, 'dag-processor'));
+    expect(spec.volumes.find((v: K8sObject) => v.name === 'dags')).toEqual({ name: 'dags', persistentVolumeClaim: { claimName: 'shared-dags', readOnly: true } });
+    expect(mainContainer(component(objects, 'dag-processor')).volumeMounts).toContainEqual({ mountPath: '/opt/airflow/dags', name: 'dags', readOnly: true });
+  });
+
+  test('hostPath is allowed only in a namespace that enforces privileged', () => {
+    const objects = synthPlatform(withAirflow({ dags: DagSource.hostPath('/opt/dags') }, { namespace: { podSecurity: { enforce: 'privileged' } } }));
+    expect(podSpec(component(objects, 'scheduler')).volumes.find((v: K8sObject) => v.name === 'dags')).toEqual({ name: 'dags', hostPath: { path: '/opt/dags', type: 'Directory' } });
+    expect(find(objects, 'Namespace', 'spark-clu').metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('privileged');
+  });
+});
+
+describe('KubernetesExecutor', () => {
+  const objects = synthPlatform(withAirflow({ executor: 'KubernetesExecutor' }));
+
+  test('adds a worker pod template with the components\' env, DAGs and security context', () => {
+    const cm = find(objects, 'ConfigMap', 'airflow-pod-template');
+    const template = parse(cm.data['pod_template.yaml']);
+    expect(template.kind).toBe('Pod');
+    const base = template.spec.containers[0];
+    expect(base.name).toBe('base');
+    expect(base.image).toBe(IMAGES.airflow);
+    expect(Object.keys(envOf(base))).toEqual(expect.arrayContaining(['AIRFLOW__CORE__FERNET_KEY', ...DAG_CONTRACT_ENV]));
+    expect(base.volumeMounts).toContainEqual({ name: 'dags', mountPath: '/opt/airflow/dags', readOnly: true });
+    expect(template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 50000, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(base.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(find(objects, 'ConfigMap', 'airflow-config').data['airflow.cfg']).toContain('executor = KubernetesExecutor\n');
+  });
+
+  test('lets the scheduler manage worker pods, namespaced', () => {
+    expect(find(objects, 'Role', 'airflow-kubernetes-executor').rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['create', 'get', 'list', 'watch', 'patch', 'delete'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    ]);
+    expect(find(objects, 'RoleBinding', 'airflow-kubernetes-executor').subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'airflow', namespace: 'spark-clu' }]);
+    expect(mainContainer(component(objects, 'scheduler')).volumeMounts).toContainEqual({ mountPath: '/opt/airflow/pod-templates', name: 'pod-templates', readOnly: true });
+  });
+});
+
+describe('Airflow config validation', () => {
+  function message(config: PlatformConfig): string {
+    try {
+      synthPlatform(config);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error('expected a ValidationError');
+  }
+
+  test('fails when hostPath DAGs are used in a namespace that enforces restricted', () => {
+    expect(message(withAirflow({ dags: DagSource.hostPath('/opt/dags') }))).toBe(
+      'Invalid configuration for environment "dev":\n  - airflow.dags = "hostPath:/opt/dags": hostPath volumes are forbidden by the "restricted" Pod Security Standard this namespace enforces; use DagSource.configMap() or DagSource.gitSync(), or (dev only) set namespace.podSecurity.enforce to "privileged"',
+    );
+  });
+
+  test('fails when the DAG ConfigMap would exceed 1 MiB, naming the largest files', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'big-dags-'));
+    fs.writeFileSync(path.join(dir, 'dag.py'), 'x = 1\n');
+    fs.writeFileSync(path.join(dir, 'data.csv'), 'a'.repeat(700 * 1024));
+    fs.writeFileSync(path.join(dir, 'model.json'), 'b'.repeat(400 * 1024));
+    expect(message(withAirflow({ dags: DagSource.configMap({ directory: dir }) }))).toBe(
+      `Invalid configuration for environment "dev":\n  - airflow.dags.directory = ${JSON.stringify(dir)}: holds 1126406 bytes of DAG files, over the 1048576-byte ConfigMap limit; largest: data.csv (716800 bytes), model.json (409600 bytes), dag.py (6 bytes); move data files out of the DAG folder or use DagSource.gitSync() or DagSource.persistentVolumeClaim()`,
+    );
+  });
+
+  test.each(['github.com/example/dags', 'http://github.com/example/dags.git', 'https://user:token@github.com/example/dags.git', 'file:///etc/passwd'])('fails on the git URL %j', (repo) => {
+    expect(message(withAirflow({ dags: DagSource.gitSync({ repo }) }))).toMatch(new RegExp(`^Invalid configuration for environment "dev":\\n  - airflow\\.dags\\.repo = ${JSON.stringify(repo).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: must (be a git URL|not embed credentials)`));
+  });
+
+  test('fails on a bad git-sync period and subPath', () => {
+    expect(message(withAirflow({ dags: DagSource.gitSync({ repo: 'https://github.com/example/dags.git', period: '1s', subPath: '../etc' }) }))).toBe(
+      'Invalid configuration for environment "dev":\n' +
+        '  - airflow.dags.subPath = "../etc": must be a relative path inside the repository without ".."\n' +
+        '  - airflow.dags.period = "1s": must be a duration of at least 10s, e.g. "30s", "5m"',
+    );
+  });
+
+  test('fails when an external database has no Secret name', () => {
+    expect(message(withAirflow({ database: AirflowDatabase.external({ secretName: '' }) }))).toBe(
+      'Invalid configuration for environment "dev":\n  - airflow.database.secretName = "": must name the Secret holding the database URL (a DNS-1123 subdomain); an external database needs it',
+    );
+  });
+
+  test('fails on an executor typo', () => {
+    expect(message(withAirflow({ executor: 'KubernetesExecuter' as never }))).toBe(
+      'Invalid configuration for environment "dev":\n  - airflow.executor = "KubernetesExecuter": must be one of "LocalExecutor", "KubernetesExecutor"',
+    );
+  });
+
+  test('fails when the Spark and Airflow UIs ask for the same NodePort', () => {
+    expect(message(withAirflow({ ui: { expose: true, nodePort: 30000 } }, { spark: { ui: { expose: true, nodePort: 30000 } } }))).toBe(
+      'Invalid configuration for environment "dev":\n  - airflow.ui.nodePort = 30000: must be unique within the environment; spark.ui.nodePort already uses it',
+    );
+  });
+
+  test('fails when the Airflow image is not pinned', () => {
+    expect(message(withAirflow({ image: 'apache/airflow:latest' }))).toBe(
+      'Invalid configuration for environment "dev":\n  - airflow.image = "apache/airflow:latest": must be pinned: "<repository>:<version tag>" (not "latest") or "<repository>@sha256:<digest>"',
+    );
+  });
+
+  test('fails when the submitter and Airflow share a ServiceAccount', () => {
+    expect(message(withAirflow({}, { serviceAccounts: { submitter: 'airflow' } }))).toBe(
+      'Invalid configuration for environment "dev":\n  - serviceAccounts.submitter = "airflow": must differ from airflow.serviceAccountName: each identity gets only its own grants',
+    );
+  });
+});
