@@ -116,14 +116,15 @@ export class SparkSubmitterRbac extends Construct {
   }
 
   /**
-   * Lets the submitter run spark-submit in cluster mode: create the driver pod and the
-   * ConfigMap, Service and PVCs Spark creates with it; find, adopt or replace a driver pod
-   * on retry (get/list/watch/delete pods).
+   * Lets the submitter run spark-submit in cluster mode: create the driver pod, then
+   * server-side apply (PATCH) the driver's ConfigMap and Service, as Spark 4's fabric8 client
+   * does, and create its PVCs; find, adopt or replace a driver pod on retry (get/list/watch/delete pods).
    */
   public allowSubmit(): kplus.Role {
     return this.grant('Submit', `${this.submitter.name}-submit`, this.submitter, [
       [['create', 'get', 'list', 'watch', 'delete'], RESOURCES.pods],
-      [['create', 'get', 'list', 'delete'], RESOURCES.configMaps, RESOURCES.services, RESOURCES.persistentVolumeClaims],
+      [['create', 'get', 'list', 'patch', 'delete'], RESOURCES.configMaps, RESOURCES.services],
+      [['create', 'get', 'list', 'delete'], RESOURCES.persistentVolumeClaims],
     ]);
   }
 
@@ -139,8 +140,9 @@ export class SparkSubmitterRbac extends Construct {
   public allowDriverToManageExecutors(): kplus.Role {
     return this.grant('Executors', `${this.driver.name}-executors`, this.driver, [
       [['create', 'get', 'list', 'watch', 'delete', 'deletecollection'], RESOURCES.pods],
-      [['create', 'get', 'list', 'delete', 'deletecollection'], RESOURCES.configMaps, RESOURCES.persistentVolumeClaims],
-      [['create', 'get', 'list', 'delete'], RESOURCES.services],
+      [['create', 'get', 'list', 'patch', 'delete', 'deletecollection'], RESOURCES.configMaps],
+      [['create', 'get', 'list', 'delete', 'deletecollection'], RESOURCES.persistentVolumeClaims],
+      [['create', 'get', 'list', 'patch', 'delete'], RESOURCES.services],
     ]);
   }
 

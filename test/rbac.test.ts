@@ -32,17 +32,17 @@ describe.each(Object.keys(ENVIRONMENTS))('RBAC in %s', (env) => {
   test('each ServiceAccount holds exactly the grants it needs', () => {
     const expected: Record<string, string[]> = {
       'spark-submitter': [
-        'configmaps:create', 'configmaps:delete', 'configmaps:get', 'configmaps:list',
+        'configmaps:create', 'configmaps:delete', 'configmaps:get', 'configmaps:list', 'configmaps:patch',
         'persistentvolumeclaims:create', 'persistentvolumeclaims:delete', 'persistentvolumeclaims:get', 'persistentvolumeclaims:list',
         'pods/log:get',
         'pods:create', 'pods:delete', 'pods:get', 'pods:list', 'pods:watch',
-        'services:create', 'services:delete', 'services:get', 'services:list',
+        'services:create', 'services:delete', 'services:get', 'services:list', 'services:patch',
       ],
       'spark-driver': [
-        'configmaps:create', 'configmaps:delete', 'configmaps:deletecollection', 'configmaps:get', 'configmaps:list',
+        'configmaps:create', 'configmaps:delete', 'configmaps:deletecollection', 'configmaps:get', 'configmaps:list', 'configmaps:patch',
         'persistentvolumeclaims:create', 'persistentvolumeclaims:delete', 'persistentvolumeclaims:deletecollection', 'persistentvolumeclaims:get', 'persistentvolumeclaims:list',
         'pods:create', 'pods:delete', 'pods:deletecollection', 'pods:get', 'pods:list', 'pods:watch',
-        'services:create', 'services:delete', 'services:get', 'services:list',
+        'services:create', 'services:delete', 'services:get', 'services:list', 'services:patch',
       ],
       airflow: [
         'events:list',

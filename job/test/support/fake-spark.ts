@@ -1,0 +1,58 @@
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A SPARK_HOME whose bin/spark-submit records its arguments (one per line) to
+ * $FAKE_SPARK_ARGS and then, by $FAKE_SPARK_MODE:
+ *   deployed:   prints Spark 3.3+'s deployment line built from its own arguments, exits 0
+ *   replay:     prints $FAKE_SPARK_STDOUT / $FAKE_SPARK_STDERR files, exits $FAKE_SPARK_EXIT
+ *   sleep:      waits (for signal tests), reports SIGTERM
+ *   standalone: prints a client-mode driver's registration line, exits $FAKE_SPARK_EXIT
+ */
+export function fakeSparkHome(): string {
+  const home = mkdtempSync(join(tmpdir(), 'spark-job-fake-spark-'));
+  mkdirSync(join(home, 'bin'));
+  const script = join(home, 'bin', 'spark-submit');
+  writeFileSync(
+    script,
+    `#!/usr/bin/env bash
+printf '%s\\n' "$@" > "$FAKE_SPARK_ARGS"
+name=; ns=; pod=
+prev=
+for a in "$@"; do
+  case "$prev" in
+    --name) name="$a" ;;
+    --conf)
+      case "$a" in
+        spark.kubernetes.namespace=*) ns="\${a#*=}" ;;
+        spark.kubernetes.driver.pod.name=*) pod="\${a#*=}" ;;
+      esac ;;
+  esac
+  prev="$a"
+done
+case "$FAKE_SPARK_MODE" in
+  deployed)
+    echo "26/11/23 14:00:01 WARN Utils: Kubernetes master URL uses HTTP instead of HTTPS." >&2
+    echo "26/11/23 14:00:02 INFO Client: Deployed Spark application $name with application ID spark-feedc0ffee0123456789abcdef012345 and submission ID $ns:$pod into Kubernetes" >&2
+    exit 0 ;;
+  replay)
+    cat "$FAKE_SPARK_STDOUT"
+    cat "$FAKE_SPARK_STDERR" >&2
+    exit "$FAKE_SPARK_EXIT" ;;
+  sleep)
+    echo "fake spark-submit: sleeping" >&2
+    trap 'echo "fake spark-submit: got SIGTERM" >&2; kill $! 2>/dev/null; exit 143' TERM
+    sleep 30 & wait ;;
+  standalone)
+    echo "26/11/23 14:20:02 INFO StandaloneSchedulerBackend: Connected to Spark cluster with app ID app-20261123142002-0007" >&2
+    echo "Pi is roughly 3.14158"
+    exit "\${FAKE_SPARK_EXIT:-0}" ;;
+esac
+echo "fake spark-submit: unknown FAKE_SPARK_MODE" >&2
+exit 99
+`,
+  );
+  chmodSync(script, 0o755);
+  return home;
+}
