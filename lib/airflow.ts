@@ -403,6 +403,8 @@ export class Airflow extends Construct {
       core: {
         executor: c.executor,
         dags_folder: dagsFolder,
+        // The generated .airflowignore of DagSource.configMap() is written in glob syntax.
+        dag_ignore_file_syntax: 'glob',
         load_examples: 'False',
         execution_api_server_url: `http://airflow-api-server.${this.dnsSuffix}:${AIRFLOW_PORTS.apiServer}/execution/`,
         auth_manager: 'airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager',

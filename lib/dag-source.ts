@@ -5,6 +5,11 @@ import { IssueCollector } from './validation';
 /** Largest total size of a ConfigMap's data (the API server rejects bigger objects). */
 export const CONFIG_MAP_MAX_BYTES = 1024 * 1024;
 
+/** Airflow's ignore file in a DAG folder. */
+export const AIRFLOW_IGNORE = '.airflowignore';
+/** Glob rule that hides the kubelet's `..data` and `..<timestamp>` entries of a ConfigMap volume. */
+export const KUBELET_DIRS_IGNORE = '..*/';
+
 /** Where DAGs are mounted in every Airflow container that parses or runs them. */
 export const DAGS_MOUNT_PATH = '/opt/airflow/dags';
 
@@ -105,9 +110,22 @@ export class ConfigMapDagSource extends DagSource {
     this.name = options.name ?? 'airflow-dags';
   }
 
-  /** The packed files, sorted by path (deterministic). */
+  /**
+   * The packed files, sorted by key (deterministic), plus a generated `.airflowignore`.
+   *
+   * The kubelet lays a ConfigMap volume out as a `..<timestamp>` directory, a `..data` link to it
+   * and one link per key. Airflow's DAG discovery follows links, reaches that directory twice and
+   * stops with "Detected recursive loop". The `.airflowignore` (glob syntax, which airflow.cfg
+   * pins) hides those `..` entries; a `.airflowignore` of the DAG folder is kept and extended.
+   */
   public files(): PackedDagFile[] {
-    if (!this.packed) this.packed = packDirectory(this.directory);
+    if (!this.packed) {
+      const own = path.join(this.directory, AIRFLOW_IGNORE);
+      const existing = fs.existsSync(own) ? fs.readFileSync(own, 'utf8') : '';
+      const text = `${existing}${existing && !existing.endsWith('\n') ? '\n' : ''}${KUBELET_DIRS_IGNORE}\n`;
+      this.packed = [...packDirectory(this.directory), { key: AIRFLOW_IGNORE, path: AIRFLOW_IGNORE, text, size: Buffer.byteLength(text) }]
+        .sort((a, b) => a.key.localeCompare(b.key));
+    }
     return this.packed;
   }
 

@@ -114,8 +114,11 @@ describe.each(Object.keys(ENVIRONMENTS))('Airflow in %s', (env) => {
     const cm = find(objects, 'ConfigMap', 'airflow-dags');
     const files = fs.readdirSync(DAGS_DIR).filter((f) => !f.startsWith('.') && f !== '__pycache__' && !f.endsWith('.pyc')).sort();
     expect(files.length).toBeGreaterThan(0);
-    expect(Object.keys(cm.data).sort()).toEqual(files);
+    expect(Object.keys(cm.data).sort()).toEqual(['.airflowignore', ...files].sort());
     for (const f of files) expect(cm.data[f]).toBe(fs.readFileSync(path.join(DAGS_DIR, f), 'utf8'));
+    // Hides the kubelet's ..data / ..<timestamp> entries from Airflow's DAG discovery.
+    expect(cm.data['.airflowignore']).toBe('..*/\n');
+    expect(find(objects, 'ConfigMap', 'airflow-config').data['airflow.cfg']).toContain('dag_ignore_file_syntax = glob\n');
   });
 
   test('only the scheduler and triggerer carry an API token', () => {
@@ -186,10 +189,20 @@ describe('DagSource kinds', () => {
     fs.writeFileSync(path.join(dir, 'blob.bin'), Buffer.from([0xff, 0x00, 0xfe]));
     const objects = synthPlatform(withAirflow({ dags: DagSource.configMap({ directory: dir }) }));
     const cm = find(objects, 'ConfigMap', 'airflow-dags');
-    expect(cm.data).toEqual({ 'a.py': 'A = 1\n', 'lib__b.py': 'B = 2\n' });
+    expect(cm.data).toEqual({ '.airflowignore': '..*/\n', 'a.py': 'A = 1\n', 'lib__b.py': 'B = 2\n' });
     expect(cm.binaryData).toEqual({ 'blob.bin': '/wD+' });
     const volume = podSpec(component(objects, 'scheduler')).volumes.find((v: K8sObject) => v.name === 'dags');
-    expect(volume.configMap.items).toEqual([{ key: 'a.py', path: 'a.py' }, { key: 'blob.bin', path: 'blob.bin' }, { key: 'lib__b.py', path: 'lib/b.py' }]);
+    expect(volume.configMap.items).toEqual([
+      { key: '.airflowignore', path: '.airflowignore' }, { key: 'a.py', path: 'a.py' }, { key: 'blob.bin', path: 'blob.bin' }, { key: 'lib__b.py', path: 'lib/b.py' },
+    ]);
+  });
+
+  test('configMap keeps the DAG folder\'s own .airflowignore and extends it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dags-'));
+    fs.writeFileSync(path.join(dir, 'a.py'), 'A = 1\n');
+    fs.writeFileSync(path.join(dir, '.airflowignore'), 'scratch/*');
+    const cm = find(synthPlatform(withAirflow({ dags: DagSource.configMap({ directory: dir }) })), 'ConfigMap', 'airflow-dags');
+    expect(cm.data['.airflowignore']).toBe('scratch/*\n..*/\n');
   });
 
   test('gitSync adds a one-time clone and a sidecar to every DAG component and points dags_folder at the link', () => {
@@ -273,7 +286,7 @@ describe('Airflow config validation', () => {
     fs.writeFileSync(path.join(dir, 'data.csv'), 'a'.repeat(700 * 1024));
     fs.writeFileSync(path.join(dir, 'model.json'), 'b'.repeat(400 * 1024));
     expect(message(withAirflow({ dags: DagSource.configMap({ directory: dir }) }))).toBe(
-      `Invalid configuration for environment "dev":\n  - airflow.dags.directory = ${JSON.stringify(dir)}: holds 1126406 bytes of DAG files, over the 1048576-byte ConfigMap limit; largest: data.csv (716800 bytes), model.json (409600 bytes), dag.py (6 bytes); move data files out of the DAG folder or use DagSource.gitSync() or DagSource.persistentVolumeClaim()`,
+      `Invalid configuration for environment "dev":\n  - airflow.dags.directory = ${JSON.stringify(dir)}: holds 1126411 bytes of DAG files, over the 1048576-byte ConfigMap limit; largest: data.csv (716800 bytes), model.json (409600 bytes), dag.py (6 bytes); move data files out of the DAG folder or use DagSource.gitSync() or DagSource.persistentVolumeClaim()`,
     );
   });
 

@@ -1,0 +1,84 @@
+"""spark_standalone: one hardened KPO task running the app in client mode against the standalone master."""
+
+from __future__ import annotations
+
+import pytest
+
+import spark_tasks
+from dag_support import SAMPLE_ENV, pod_of, restricted_violations
+from test_spark_on_kubernetes import JAR, RESTRICTED_CONTAINER, RESTRICTED_POD
+
+IMAGE = SAMPLE_ENV["SPARK_JOB_IMAGE"]
+NAMESPACE = SAMPLE_ENV["SPARK_NAMESPACE"]
+MASTER = SAMPLE_ENV["SPARK_MASTER_URL"]
+
+
+@pytest.fixture(scope="module")
+def dag(dagbag):
+    return dagbag.dags["spark_standalone"]
+
+
+@pytest.fixture(scope="module")
+def submit(dag):
+    return dag.get_task("submit")
+
+
+def test_has_one_task(dag, submit):
+    assert dag.task_ids == ["submit"]
+    assert submit.upstream_task_ids == set() and submit.downstream_task_ids == set()
+
+
+def test_runs_spark_job_submit_in_client_mode_against_the_master(submit):
+    assert type(submit) is spark_tasks.SparkJobPodOperator
+    assert submit.cmds == ["spark-job"]
+    assert submit.arguments == [
+        "submit",
+        "--name", "spark-pi",
+        "--run-id", "{{ run_id }}",
+        "--target", "standalone",
+        "--master-url", MASTER,
+        "--dag-id", "{{ dag.dag_id }}",
+        "--task-id", "{{ task.task_id }}",
+        "--",
+        "--driver-memory", "1g",
+        "--conf", "spark.driver.blockManager.port=7079",
+        "--conf", "spark.driver.port=7078",
+        "--class", "org.apache.spark.examples.SparkPi",
+        JAR,
+        "1000",
+    ]  # fmt: skip
+    assert submit.image == IMAGE
+    assert submit.namespace == NAMESPACE
+    assert submit.service_account_name == "test-submitter"
+    assert submit.deferrable is False
+    assert submit.do_xcom_push is True  # the CLI writes return.json (appId) for standalone too
+    assert submit.on_finish_action.value == "delete_succeeded_pod"
+    assert submit.get_logs is True
+    assert submit.contract_missing == []
+    assert submit.labels["spark-airflow-k8s/target"] == "standalone"
+
+
+def test_driver_in_the_pod_learns_its_address_from_the_downward_api(submit):
+    env = {e.name: e.value_from.field_ref.field_path for e in submit.env_vars}
+    assert env == {"POD_NAME": "metadata.name", "POD_NAMESPACE": "metadata.namespace", "POD_IP": "status.podIP"}
+
+
+def test_driver_listens_on_fixed_ports_a_network_policy_can_name(submit):
+    assert {(p.name, p.container_port, p.protocol) for p in submit.ports} == {
+        ("driver-rpc", 7078, "TCP"),
+        ("driver-blocks", 7079, "TCP"),
+    }
+    assert all(not p.host_port for p in submit.ports)
+
+
+def test_pod_fits_the_driver_heap_and_is_restricted(submit):
+    assert submit.container_resources.requests == {"cpu": "500m", "memory": "1536Mi"}
+    assert submit.container_resources.limits == {"cpu": "2", "memory": "1536Mi"}
+    pod = pod_of(submit)
+    assert restricted_violations(pod) == []
+    assert pod["spec"]["securityContext"] == RESTRICTED_POD
+    for container in pod["spec"]["containers"]:
+        assert container["securityContext"] == RESTRICTED_CONTAINER
+    assert [c["image"] for c in pod["spec"]["containers"]] == [IMAGE, IMAGE]
+    # No pod templates: the driver runs here, executors on the standalone workers.
+    assert {v["name"] for v in pod["spec"]["volumes"]} == {"xcom", "tmp"}
