@@ -59,6 +59,8 @@ ENV_MASTER_URL = "SPARK_MASTER_URL"
 """``spark://host:7077`` of the standalone cluster (target ``standalone`` only)."""
 ENV_POD_TEMPLATES_CONFIGMAP = "SPARK_POD_TEMPLATES_CONFIGMAP"
 """ConfigMap with ``driver.yaml`` and ``executor.yaml`` Spark pod templates (target ``k8s`` only)."""
+ENV_AUTH_SECRET_NAME = "SPARK_AUTH_SECRET_NAME"
+"""Secret (key ``secret``) with the standalone cluster's shared RPC secret; empty = no authentication."""
 
 CONTRACT_ENV_NAMES: tuple[str, ...] = (
     ENV_JOB_IMAGE,
@@ -67,6 +69,7 @@ CONTRACT_ENV_NAMES: tuple[str, ...] = (
     ENV_DRIVER_SERVICE_ACCOUNT,
     ENV_MASTER_URL,
     ENV_POD_TEMPLATES_CONFIGMAP,
+    ENV_AUTH_SECRET_NAME,
 )
 
 #: The only parse-time fallbacks (DESIGN.md "Names"). Everything else has no safe default.
@@ -136,6 +139,7 @@ class SparkPlatform:
     driver_service_account: str
     master_url: str | None
     pod_templates_configmap: str | None
+    auth_secret_name: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SparkPlatform:
@@ -155,6 +159,7 @@ class SparkPlatform:
             driver_service_account=get_or_default(ENV_DRIVER_SERVICE_ACCOUNT),
             master_url=get(ENV_MASTER_URL),
             pod_templates_configmap=get(ENV_POD_TEMPLATES_CONFIGMAP),
+            auth_secret_name=get(ENV_AUTH_SECRET_NAME),
         )
 
     def missing(self, *names: str) -> list[str]:
@@ -210,6 +215,13 @@ STANDALONE_DRIVER_MEMORY = "1g"
 #: the executors' connections to the task pod (each pod has its own IP: no clashes).
 STANDALONE_DRIVER_PORT = 7078
 STANDALONE_DRIVER_BLOCK_MANAGER_PORT = 7079
+#: First block manager port of the executors on the standalone workers (lib/spark-cluster.ts
+#: SPARK_APP_PORTS: 7080-7096, the next free port up to spark.port.maxRetries when several share a worker).
+STANDALONE_EXECUTOR_BLOCK_MANAGER_PORT = 7080
+#: Key of the shared secret in the SPARK_AUTH_SECRET_NAME Secret (lib/spark-cluster.ts SPARK_AUTH_SECRET_KEY).
+AUTH_SECRET_KEY = "secret"
+#: Spark's SecurityManager reads the shared secret from this environment variable.
+SPARK_AUTH_SECRET_ENV = "_SPARK_AUTH_SECRET"
 XCOM_VOLUME_SIZE_LIMIT = "1Mi"
 
 
@@ -367,6 +379,11 @@ class SparkApp:
         if self.target == "standalone":
             conf.setdefault("spark.driver.port", str(STANDALONE_DRIVER_PORT))
             conf.setdefault("spark.driver.blockManager.port", str(STANDALONE_DRIVER_BLOCK_MANAGER_PORT))
+            conf.setdefault("spark.blockManager.port", str(STANDALONE_EXECUTOR_BLOCK_MANAGER_PORT))
+            if self.platform is not None and self.platform.auth_secret_name:
+                # The cluster authenticates and encrypts RPC; the secret reaches the driver as env.
+                conf.setdefault("spark.authenticate", "true")
+                conf.setdefault("spark.network.crypto.enabled", "true")
         if self.target == "k8s":
             p = self.platform
             assert p is not None
@@ -465,6 +482,15 @@ class SparkApp:
                 field_env("POD_NAMESPACE", "metadata.namespace"),
                 field_env("POD_IP", "status.podIP"),
             ]
+            if p.auth_secret_name:
+                kwargs["env_vars"].append(
+                    k8s.V1EnvVar(
+                        name=SPARK_AUTH_SECRET_ENV,
+                        value_from=k8s.V1EnvVarSource(
+                            secret_key_ref=k8s.V1SecretKeySelector(name=p.auth_secret_name, key=AUTH_SECRET_KEY)
+                        ),
+                    )
+                )
         return SparkJobPodOperator(
             task_id=self.submit_task_id,
             arguments=self.submit_arguments(),

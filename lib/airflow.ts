@@ -9,7 +9,9 @@ import { containerSecurityContext, hardenPodSpec, podSecurityContext, RunAs } fr
 import { checkDns1123Label, checkNodePort, checkPinnedImage, IssueCollector, ValidationError, ValidationIssue } from './validation';
 import { AIRFLOW_UID, AIRFLOW_VERSION, GIT_SYNC_UID, IMAGES, POSTGRES_UID } from './versions';
 import { parseMemoryBytes } from './quantity';
-import { SECRETS_BOOTSTRAP_SCRIPT } from './airflow-bootstrap-script';
+import { NetworkFlows, PodGroup } from './network';
+import { SecretBootstrap } from './secret-bootstrap';
+import { imageSuppressions, suppress, SUPPRESSIONS } from './scanners';
 
 /** Executors the platform supports. */
 export type AirflowExecutor = 'LocalExecutor' | 'KubernetesExecutor';
@@ -59,6 +61,8 @@ export interface ExternalDatabaseOptions {
   readonly secretName: string;
   /** Key of the URL in that Secret. @default "connection" */
   readonly secretKey?: string;
+  /** TCP port of the database, for the egress NetworkPolicy. @default 5432 */
+  readonly port?: number;
 }
 
 /** Where Airflow keeps its metadata. Choose with a static factory. */
@@ -226,6 +230,8 @@ export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { 
     }
     const key = database.options.secretKey ?? 'connection';
     if (!/^[-._a-zA-Z0-9]+$/.test(key)) issues.add('database.secretKey', key, 'must be a Secret key: a-z, A-Z, 0-9, "-", "_", "."');
+    const port = database.options.port ?? 5432;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) issues.add('database.port', port, 'must be a port number in 1-65535');
   } else if (database instanceof InClusterDatabase) {
     const o = database.options;
     const storage = o.storage ?? '8Gi';
@@ -333,7 +339,24 @@ export class Airflow extends Construct {
     }
 
     if (c.database instanceof InClusterDatabase) this.addPostgres(c.database);
-    if (c.bootstrapSecrets) this.addSecretsBootstrap();
+    if (c.bootstrapSecrets) {
+      const inCluster = c.database instanceof InClusterDatabase;
+      SecretBootstrap.of(this).generate({
+        name: c.secretName,
+        keys: {
+          [AIRFLOW_SECRET_KEYS.fernetKey]: { generate: 'fernet' },
+          [AIRFLOW_SECRET_KEYS.apiSecretKey]: { generate: 'token' },
+          [AIRFLOW_SECRET_KEYS.jwtSecret]: { generate: 'token' },
+          ...(inCluster ? {
+            [AIRFLOW_SECRET_KEYS.postgresPassword]: { generate: 'token' },
+            [AIRFLOW_SECRET_KEYS.sqlAlchemyConn]: {
+              generate: 'postgres-url', passwordKey: AIRFLOW_SECRET_KEYS.postgresPassword,
+              user: 'airflow', host: `airflow-postgresql.${this.dnsSuffix}`, port: AIRFLOW_PORTS.postgres, database: 'airflow',
+            },
+          } : {}),
+        },
+      });
+    }
     this.migration = this.addMigration();
 
     const apiServer = this.addComponent('apiServer', 'Deployment', ['airflow', 'api-server'], {
@@ -349,6 +372,7 @@ export class Airflow extends Construct {
       ports: [{ name: 'health', number: AIRFLOW_PORTS.schedulerHealth }, { name: 'task-logs', number: AIRFLOW_PORTS.workerLogs }],
       probes: {
         startup: kplus.Probe.fromHttpGet('/health', { port: AIRFLOW_PORTS.schedulerHealth, periodSeconds: Duration.seconds(10), failureThreshold: 30, timeoutSeconds: Duration.seconds(5) }),
+        readiness: kplus.Probe.fromHttpGet('/health', { port: AIRFLOW_PORTS.schedulerHealth, periodSeconds: Duration.seconds(15), failureThreshold: 3, timeoutSeconds: Duration.seconds(5) }),
         liveness: kplus.Probe.fromHttpGet('/health', { port: AIRFLOW_PORTS.schedulerHealth, periodSeconds: Duration.seconds(30), failureThreshold: 5, timeoutSeconds: Duration.seconds(10) }),
       },
       headlessPort: { name: 'task-logs', port: AIRFLOW_PORTS.workerLogs },
@@ -356,6 +380,8 @@ export class Airflow extends Construct {
     const dagProcessor = this.addComponent('dagProcessor', 'Deployment', ['airflow', 'dag-processor'], {
       ports: [],
       probes: {
+        // No port to probe: the job heartbeat in the database tells whether the processor lives.
+        readiness: kplus.Probe.fromCommand(['airflow', 'jobs', 'check', '--job-type', 'DagProcessorJob', '--local'], { initialDelaySeconds: Duration.seconds(30), periodSeconds: Duration.seconds(60), timeoutSeconds: Duration.seconds(30), failureThreshold: 3 }),
         liveness: kplus.Probe.fromCommand(['airflow', 'jobs', 'check', '--job-type', 'DagProcessorJob', '--local'], { initialDelaySeconds: Duration.seconds(60), periodSeconds: Duration.seconds(60), timeoutSeconds: Duration.seconds(30), failureThreshold: 5 }),
       },
     });
@@ -384,6 +410,40 @@ export class Airflow extends Construct {
     selectPods(this.uiService, apiSelector);
 
     if (c.executor === 'KubernetesExecutor') this.addKubernetesExecutor();
+    this.declareFlows();
+  }
+
+  /** The pods of one component. */
+  private group(component: string): PodGroup {
+    return { name: `airflow-${component}`, labels: selectorLabels('airflow', component, 'airflow') };
+  }
+
+  /** The network flows Airflow needs; each becomes NetworkPolicies (see NetworkFlows). */
+  private declareFlows(): void {
+    const c = this.config;
+    const flows = NetworkFlows.of(this);
+    const allAirflow: PodGroup = { name: 'airflow', labels: { 'app.kubernetes.io/name': 'airflow', 'app.kubernetes.io/instance': 'airflow' } };
+    const pods = (group: PodGroup) => ({ kind: 'pods' as const, group });
+    flows.allow({ name: 'airflow-to-api-server', from: pods(allAirflow), to: pods(this.group('api-server')), ports: [{ port: AIRFLOW_PORTS.apiServer }], purpose: 'task execution API (Airflow 3 task SDK) and component calls' });
+    flows.allow({ name: 'airflow-scheduler-logs', from: pods(this.group('api-server')), to: pods(this.group('scheduler')), ports: [{ port: AIRFLOW_PORTS.workerLogs }], purpose: 'the UI reads task logs from the scheduler\'s log server' });
+    flows.allow({ name: 'airflow-triggerer-logs', from: pods(this.group('api-server')), to: pods(this.group('triggerer')), ports: [{ port: AIRFLOW_PORTS.triggererLogs }], purpose: 'the UI reads trigger logs from the triggerer\'s log server' });
+    if (c.database instanceof InClusterDatabase) {
+      flows.allow({ name: 'airflow-to-postgresql', from: pods(allAirflow), to: pods({ name: 'airflow-postgresql', labels: selectorLabels('postgresql', 'database', 'airflow-postgresql') }), ports: [{ port: AIRFLOW_PORTS.postgres }], purpose: 'metadata database' });
+    } else if (c.database instanceof ExternalDatabase) {
+      flows.allow({ name: 'airflow-to-external-database', from: pods(allAirflow), to: { kind: 'anywhere' }, ports: [{ port: c.database.options.port ?? 5432 }], purpose: 'external metadata database' });
+    }
+    for (const component of ['scheduler', 'triggerer']) {
+      flows.allowApiServer(`airflow-${component}-kube-api`, this.group(component), 'KubernetesPodOperator: create, watch and read task pods');
+    }
+    if (c.executor === 'KubernetesExecutor') flows.allowApiServer('airflow-worker-kube-api', this.group('worker'), 'KubernetesExecutor worker pods run KubernetesPodOperator tasks');
+    if (c.ui.expose) {
+      flows.allow({ name: 'airflow-ui', from: { kind: 'anywhere' }, to: pods(this.group('api-server')), ports: [{ port: AIRFLOW_PORTS.apiServer }], purpose: `the Airflow UI on NodePort ${c.ui.nodePort}` });
+    }
+    if (c.dags instanceof GitSyncDagSource) {
+      for (const component of [...DAG_COMPONENTS, ...(c.executor === 'KubernetesExecutor' ? ['worker'] : [])]) {
+        flows.allow({ name: `airflow-${component}-git-sync`, from: pods(this.group(component)), to: { kind: 'anywhere' }, ports: [{ port: 443 }, { port: 22 }], purpose: 'git-sync pulls the DAG repository' });
+      }
+    }
   }
 
   /** The URL of the api-server inside the cluster. */
@@ -596,6 +656,8 @@ export class Airflow extends Construct {
     this.mountAirflowFiles(workload, wait, [{ name: 'tmp', path: '/tmp' }, { name: 'logs', path: '/opt/airflow/logs' }], false);
     if (parsesDags && c.dags instanceof GitSyncDagSource) this.addGitSync(workload, c.dags);
     this.finishPod(workload, selector);
+    const images = [c.image, ...(parsesDags && c.dags instanceof GitSyncDagSource ? [IMAGES.gitSync] : [])];
+    suppress(workload, ...imageSuppressions(images), SUPPRESSIONS.secretEnv, ...(callsApi ? [SUPPRESSIONS.apiToken] : []));
     return workload;
   }
 
@@ -633,7 +695,8 @@ export class Airflow extends Construct {
           envVariables: {
             POSTGRES_USER: kplus.EnvValue.fromValue('airflow'),
             POSTGRES_DB: kplus.EnvValue.fromValue('airflow'),
-            POSTGRES_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: this.secretRef(c.secretName), key: AIRFLOW_SECRET_KEYS.postgresPassword }),
+            // Read from a mounted Secret file, not from the environment.
+            POSTGRES_PASSWORD_FILE: kplus.EnvValue.fromValue('/run/secrets/postgres/password'),
             PGDATA: kplus.EnvValue.fromValue('/var/lib/postgresql/data/pgdata'),
           },
           ports: [{ name: 'postgresql', number: AIRFLOW_PORTS.postgres }],
@@ -658,51 +721,15 @@ export class Airflow extends Construct {
     for (const dir of [{ name: 'run', path: '/var/run/postgresql' }, { name: 'tmp', path: '/tmp' }]) {
       container.mount(dir.path, kplus.Volume.fromEmptyDir(sts, `${dir.name}-volume`, dir.name));
     }
+    container.mount('/run/secrets/postgres', kplus.Volume.fromSecret(sts, 'password-volume', this.secretRef(c.secretName), {
+      name: 'password',
+      items: { [AIRFLOW_SECRET_KEYS.postgresPassword]: { path: 'password' } },
+      defaultMode: 0o440,
+    }), { readOnly: true });
+    suppress(sts, ...imageSuppressions([db.options.image ?? IMAGES.postgres]), SUPPRESSIONS.imageUser);
     for (const [key, value] of Object.entries(labels)) sts.podMetadata.addLabel(key, value);
     sts.select(kplus.LabelSelector.of({ labels: selector }));
     hardenPodSpec(ApiObject.of(sts), '/spec/template/spec');
-  }
-
-  private addSecretsBootstrap(): void {
-    const c = this.config;
-    const name = 'airflow-secrets-bootstrap';
-    const labels = this.labels('secrets-bootstrap');
-    const sa = new kplus.ServiceAccount(this, 'BootstrapServiceAccount', { metadata: { name, labels }, automountToken: true });
-    // RBAC cannot restrict `create` by name (the name is not known when the request is
-    // authorized), so the Role allows creating Secrets and reading only this one.
-    const role = new kplus.Role(this, 'BootstrapRole', { metadata: { name, labels } });
-    role.allow(['get'], kplus.Secret.fromSecretName(this, 'BootstrapTarget', c.secretName));
-    role.allow(['create'], kplus.ApiResource.custom({ apiGroup: '', resourceType: 'secrets' }));
-    new kplus.RoleBinding(this, 'BootstrapBinding', { metadata: { name, labels }, role }).addSubjects(sa);
-    const script = new kplus.ConfigMap(this, 'BootstrapScript', { metadata: { name, labels }, data: { 'bootstrap.py': SECRETS_BOOTSTRAP_SCRIPT } });
-    const job = new kplus.Job(this, 'BootstrapJob', {
-      metadata: { name, labels },
-      backoffLimit: 6,
-      serviceAccount: sa,
-      automountServiceAccountToken: true,
-      securityContext: podSecurityContext(AIRFLOW_RUN_AS),
-      containers: [{
-        name: 'bootstrap',
-        image: c.image,
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        command: ['python', '/opt/bootstrap/bootstrap.py'],
-        envVariables: {
-          SECRET_NAME: kplus.EnvValue.fromValue(c.secretName),
-          ...(c.database instanceof InClusterDatabase ? {
-            DB_HOST: kplus.EnvValue.fromValue(`airflow-postgresql.${this.dnsSuffix}`),
-            DB_PORT: kplus.EnvValue.fromValue(String(AIRFLOW_PORTS.postgres)),
-            DB_NAME: kplus.EnvValue.fromValue('airflow'),
-            DB_USER: kplus.EnvValue.fromValue('airflow'),
-          } : {}),
-        },
-        resources: toKplusResources(c.resources.task),
-        securityContext: containerSecurityContext(AIRFLOW_RUN_AS),
-      }],
-    });
-    const [container] = job.containers;
-    container.mount('/opt/bootstrap', kplus.Volume.fromConfigMap(job, 'ScriptVolume', script, { name: 'script' }), { readOnly: true });
-    container.mount('/tmp', kplus.Volume.fromEmptyDir(job, 'tmp-volume', 'tmp'));
-    this.finishPod(job, selectorLabels('airflow', 'secrets-bootstrap', 'airflow'));
   }
 
   private addMigration(): kplus.Job {
@@ -723,6 +750,7 @@ export class Airflow extends Construct {
       this.mountAirflowFiles(job, container, [{ name: 'tmp', path: '/tmp' }, { name: 'logs', path: '/opt/airflow/logs' }], false);
     }
     this.finishPod(job, selectorLabels('airflow', 'db-migrate', 'airflow'));
+    suppress(job, ...imageSuppressions([c.image]), SUPPRESSIONS.secretEnv);
     return job;
   }
 

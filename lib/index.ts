@@ -10,3 +10,7 @@ export * from './security';
 export * from './dag-source';
 export * from './airflow';
 export * from './spark-rbac';
+export * from './network';
+export * from './pod-security';
+export * from './scanners';
+export * from './secret-bootstrap';

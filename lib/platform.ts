@@ -4,7 +4,9 @@ import { Construct } from 'constructs';
 import { PART_OF } from './labels';
 import { Airflow, AirflowProps, resolveAirflow } from './airflow';
 import { resolveSparkCluster, SparkCluster, SparkClusterProps } from './spark-cluster';
-import { SparkSubmitterRbac } from './spark-rbac';
+import { NetworkFlows } from './network';
+import { podSecurityViolations } from './pod-security';
+import { SparkSubmitterRbac, TASK_POD_LABELS } from './spark-rbac';
 import { checkDns1123Label, checkPinnedImage, IssueCollector, ValidationError } from './validation';
 import { IMAGES, KUBERNETES_VERSION } from './versions';
 
@@ -62,6 +64,17 @@ export interface PlatformConfig {
   readonly jobImage?: string;
   /** @default - "spark-submitter" and "spark-driver" */
   readonly serviceAccounts?: SparkServiceAccountOptions;
+  /** @default - API server anywhere (0.0.0.0/0) on ports 443 and 6443 */
+  readonly network?: NetworkOptions;
+}
+
+/** Network options: everything else is derived from the constructs' flows. */
+export interface NetworkOptions {
+  /**
+   * Where the Kubernetes API server is, for the egress of pods that call it.
+   * @default "0.0.0.0/0"
+   */
+  readonly apiServerCidr?: string;
 }
 
 /**
@@ -75,6 +88,7 @@ export const DAG_CONTRACT_ENV = [
   'SPARK_DRIVER_SERVICE_ACCOUNT',
   'SPARK_MASTER_URL',
   'SPARK_POD_TEMPLATES_CONFIGMAP',
+  'SPARK_AUTH_SECRET_NAME',
 ] as const;
 
 /** Default namespace name (from the original single-file setup). */
@@ -184,7 +198,11 @@ export class SparkAirflowPlatform extends Chart {
     // A Namespace is cluster-scoped: it must not carry the chart's metadata.namespace.
     ApiObject.of(namespace).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
 
+    // Deny all traffic, allow DNS; every construct below declares the flows it needs.
+    new NetworkFlows(this, { apiServerCidr: props.config.network?.apiServerCidr });
     this.spark = new SparkCluster(this, 'Spark', { ...props.config.spark, namespace: namespaceName });
+    // The standalone submit task pods run their drivers against the cluster.
+    this.spark.allowClients({ name: 'spark-standalone-tasks', labels: TASK_POD_LABELS.standalone });
     this.rbac = new SparkSubmitterRbac(this, 'SparkRbac', {
       submitterServiceAccountName: props.config.serviceAccounts?.submitter,
       driverServiceAccountName: props.config.serviceAccounts?.driver,
@@ -200,6 +218,8 @@ export class SparkAirflowPlatform extends Chart {
       SPARK_DRIVER_SERVICE_ACCOUNT: this.rbac.driver.name,
       SPARK_MASTER_URL: this.spark.masterUrl,
       SPARK_POD_TEMPLATES_CONFIGMAP: this.rbac.podTemplates.name,
+      // Empty when the cluster runs without authentication.
+      SPARK_AUTH_SECRET_NAME: this.spark.config.authentication.enabled ? this.spark.config.authentication.secretName : '',
     };
     this.dagEnvironment = dagEnvironment;
     this.airflow = new Airflow(this, 'Airflow', {
@@ -210,6 +230,11 @@ export class SparkAirflowPlatform extends Chart {
     });
     // Airflow's scheduler and triggerer launch and follow the submit/monitor pods.
     this.rbac.allowLaunchPods('AirflowLaunchPods', this.airflow.serviceAccount);
+    // Checked at synth, so a workload added through any API that breaks them fails the synth.
+    const allowHostPath = (podSecurity.enforce ?? 'restricted') === 'privileged';
+    this.node.addValidation({
+      validate: () => this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).flatMap((obj) => podSecurityViolations(obj.toJson(), { allowHostPath })),
+    });
     // Everything else depends on the namespace, so it is applied (and listed) first.
     for (const child of this.node.findAll()) {
       if (child instanceof ApiObject && child !== ApiObject.of(namespace)) child.addDependency(ApiObject.of(namespace));

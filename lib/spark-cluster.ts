@@ -9,6 +9,9 @@ import { planWorkerMemory, WorkerMemoryPlan, jvmOverheadMiB } from './spark-memo
 import { checkDns1123Label, checkNodePort, checkPinnedImage, IssueCollector, ValidationError, ValidationIssue } from './validation';
 import { IMAGES, SPARK_UID, SPARK_VERSION } from './versions';
 import { parseMemoryBytes, toMiB } from './quantity';
+import { FlowPeer, NetworkFlows, PodGroup } from './network';
+import { SecretBootstrap } from './secret-bootstrap';
+import { imageSuppressions, suppress, SUPPRESSIONS } from './scanners';
 
 /** Well-known ports of the Spark standalone daemons. */
 export const SPARK_PORTS = {
@@ -21,6 +24,22 @@ export const SPARK_PORTS = {
   /** Worker web UI. */
   workerUi: 8081,
 } as const;
+
+/**
+ * Fixed ports of Spark applications that use the standalone cluster, so NetworkPolicies can name
+ * them. Clients set them (dags/spark_tasks.py does): `spark.driver.port`,
+ * `spark.driver.blockManager.port` and `spark.blockManager.port` (executors take the next free
+ * port up to `spark.port.maxRetries`, 16 by default, when several share a worker).
+ */
+export const SPARK_APP_PORTS = {
+  driver: 7078,
+  driverBlockManager: 7079,
+  executorBlockManagerFirst: 7080,
+  executorBlockManagerLast: 7096,
+} as const;
+
+/** Key of the shared secret in the Spark authentication Secret. */
+export const SPARK_AUTH_SECRET_KEY = 'secret';
 
 /** Where Spark lives in the apache/spark image. */
 export const SPARK_HOME = '/opt/spark';
@@ -105,6 +124,27 @@ export interface SparkUiOptions {
   readonly nodePort?: number;
 }
 
+/** RPC authentication and encryption of the standalone cluster. */
+export interface SparkAuthenticationOptions {
+  /**
+   * `spark.authenticate` and `spark.network.crypto.enabled` on master, workers and executors;
+   * clients need the same secret. Spark standalone trusts anyone who reaches its ports otherwise.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Secret holding the shared secret under the key `secret`.
+   * @default "spark-auth"
+   */
+  readonly secretName?: string;
+  /**
+   * Generate the Secret in-cluster when it does not exist (see SecretBootstrap). Set false when
+   * you supply it (Pulumi secret config, a secret manager).
+   * @default true
+   */
+  readonly bootstrap?: boolean;
+}
+
 /** Props of {@link SparkCluster}. */
 export interface SparkClusterProps {
   /**
@@ -135,10 +175,12 @@ export interface SparkClusterProps {
   readonly ui?: SparkUiOptions;
   /**
    * Extra `spark-defaults.conf` entries for master and workers. Must not re-enable the
-   * REST submission gateway.
+   * REST submission gateway, weaken authentication or hold a secret.
    * @default - none
    */
   readonly sparkConf?: Readonly<Record<string, string>>;
+  /** @default - enabled, Secret "spark-auth" generated in-cluster */
+  readonly authentication?: SparkAuthenticationOptions;
 }
 
 const DEFAULT_MASTER_RESOURCES: ContainerResources = { cpu: { request: '250m', limit: '1' }, memory: { request: '1Gi', limit: '1Gi' } };
@@ -168,6 +210,7 @@ export interface ResolvedSparkCluster {
   };
   readonly ui: { readonly expose: boolean; readonly nodePort: number };
   readonly sparkConf: Readonly<Record<string, string>>;
+  readonly authentication: { readonly enabled: boolean; readonly secretName: string; readonly bootstrap: boolean };
 }
 
 function mebibytes(issues: IssueCollector, field: string, value: unknown): number | undefined {
@@ -252,8 +295,18 @@ export function resolveSparkCluster(props: SparkClusterProps, chartNamespace?: s
     else if (typeof value !== 'string' || /[\r\n]/.test(value)) issues.add(`sparkConf.${key}`, value, 'must be a single-line string');
     else if (key === 'spark.master.rest.enabled' && value.trim().toLowerCase() !== 'false') {
       issues.add(`sparkConf.${key}`, value, 'must stay "false": the standalone REST submission gateway accepts unauthenticated submissions (CVE-2018-11770)');
+    } else if (/^spark\.authenticate\.secret/.test(key)) {
+      issues.add(`sparkConf.${key}`, '<redacted>', 'must not be set: secrets never go into a ConfigMap; the shared secret comes from the Secret named by authentication.secretName');
+    } else if (['spark.authenticate', 'spark.network.crypto.enabled'].includes(key)) {
+      issues.add(`sparkConf.${key}`, value, 'is managed by the construct; use authentication.enabled');
     }
   }
+  const authentication = {
+    enabled: props.authentication?.enabled ?? true,
+    secretName: props.authentication?.secretName ?? 'spark-auth',
+    bootstrap: props.authentication?.bootstrap ?? true,
+  };
+  checkDns1123Label(issues, 'authentication.secretName', authentication.secretName);
 
   if (issues.issues.length > 0 || !masterResources || !workerResources || !memoryPlan || cores === undefined || masterHeap === undefined || namespace === undefined) {
     return { issues: issues.issues };
@@ -269,6 +322,7 @@ export function resolveSparkCluster(props: SparkClusterProps, chartNamespace?: s
       worker: { resources: workerResources, cores, memoryPlan, nodeSelector, tolerations },
       ui: { expose, nodePort },
       sparkConf,
+      authentication,
     },
   };
 }
@@ -306,7 +360,16 @@ export class SparkCluster extends Construct {
     this.memoryPlan = c.worker.memoryPlan;
     this.masterUrl = `spark://${c.masterName}.${c.namespace}.svc.cluster.local:${SPARK_PORTS.masterRpc}`;
 
+    const auth = c.authentication;
+    if (auth.enabled && auth.bootstrap) {
+      SecretBootstrap.of(this).generate({ name: auth.secretName, keys: { [SPARK_AUTH_SECRET_KEY]: { generate: 'token' } } });
+    }
+    // Spark's SecurityManager reads _SPARK_AUTH_SECRET on the daemons; workers pass it on to executors.
+    const authEnv: Record<string, kplus.EnvValue> = auth.enabled
+      ? { _SPARK_AUTH_SECRET: kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(this, 'AuthSecret', auth.secretName), key: SPARK_AUTH_SECRET_KEY }) }
+      : {};
     const sparkDefaults = renderSparkDefaults({
+      ...(auth.enabled ? { 'spark.authenticate': 'true', 'spark.network.crypto.enabled': 'true' } : {}),
       'spark.master.rest.enabled': 'false',
       // After a master restart its pod IP changes: reconnect through the Service name.
       'spark.worker.preferConfiguredMasterAddress': 'true',
@@ -344,6 +407,7 @@ export class SparkCluster extends Construct {
           envVariables: {
             POD_IP: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP),
             SPARK_DAEMON_MEMORY: kplus.EnvValue.fromValue(`${c.master.daemonMemoryMiB}m`),
+            ...authEnv,
           },
           ports: [
             { name: 'rpc', number: SPARK_PORTS.masterRpc },
@@ -405,6 +469,7 @@ export class SparkCluster extends Construct {
             POD_IP: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP),
             SPARK_DAEMON_MEMORY: kplus.EnvValue.fromValue(`${plan.daemonHeapMiB}m`),
             SPARK_LOCAL_DIRS: kplus.EnvValue.fromValue('/tmp'),
+            ...authEnv,
           },
           ports: [
             { name: 'rpc', number: SPARK_PORTS.workerRpc },
@@ -422,6 +487,42 @@ export class SparkCluster extends Construct {
     if (Object.keys(c.worker.nodeSelector).length > 0) {
       ApiObject.of(this.workers).addJsonPatch(JsonPatch.add('/spec/template/spec/nodeSelector', sortKeys(c.worker.nodeSelector)));
     }
+
+    for (const workload of [this.master, this.workers]) {
+      suppress(workload, ...imageSuppressions([c.image]), SUPPRESSIONS.imageUser, ...(auth.enabled ? [SUPPRESSIONS.secretEnv] : []));
+    }
+
+    this.masterPods = { name: c.masterName, labels: masterSelector };
+    this.workerPods = { name: c.workerName, labels: workerSelector };
+    const flows = NetworkFlows.of(this);
+    const master = pods(this.masterPods);
+    const workers = pods(this.workerPods);
+    flows.allow({ name: `${c.workerName}-to-master`, from: workers, to: master, ports: [{ port: SPARK_PORTS.masterRpc }], purpose: 'workers register with the master and send heartbeats' });
+    flows.allow({ name: `${c.masterName}-to-workers`, from: master, to: workers, ports: [{ port: SPARK_PORTS.workerRpc }], purpose: 'the master launches executors on workers' });
+    flows.allow({ name: `${c.workerName}-shuffle`, from: workers, to: workers, ports: [EXECUTOR_PORTS], purpose: 'executors fetch shuffle and broadcast blocks from each other' });
+    if (c.ui.expose) {
+      flows.allow({ name: `${c.masterName}-ui`, from: { kind: 'anywhere' }, to: master, ports: [{ port: SPARK_PORTS.masterUi }], purpose: `the Spark master UI on NodePort ${c.ui.nodePort}` });
+    }
+  }
+
+  /** Pods of the master. */
+  public readonly masterPods: PodGroup;
+  /** Pods of the workers (and the executors they run). */
+  public readonly workerPods: PodGroup;
+
+  /**
+   * Allows Spark applications in `clients` (drivers in client mode, e.g. the standalone submit
+   * task pods) to use the cluster: register with the master, receive executors' connections
+   * and reach the executors' block managers, on {@link SPARK_APP_PORTS}.
+   */
+  public allowClients(clients: PodGroup): void {
+    const flows = NetworkFlows.of(this);
+    const c = this.config;
+    const client = pods(clients);
+    flows.allow({ name: `${clients.name}-to-master`, from: client, to: pods(this.masterPods), ports: [{ port: SPARK_PORTS.masterRpc }], purpose: 'drivers register applications with the master' });
+    flows.allow({ name: `${c.masterName}-to-${clients.name}`, from: pods(this.masterPods), to: client, ports: [{ port: SPARK_APP_PORTS.driver }], purpose: 'the master tells drivers about executors' });
+    flows.allow({ name: `${c.workerName}-to-${clients.name}`, from: pods(this.workerPods), to: client, ports: [{ port: SPARK_APP_PORTS.driver, endPort: SPARK_APP_PORTS.driverBlockManager }], purpose: 'executors connect to their driver (RPC, block manager)' });
+    flows.allow({ name: `${clients.name}-to-${c.workerName}`, from: client, to: pods(this.workerPods), ports: [EXECUTOR_PORTS], purpose: 'drivers fetch results and blocks from executors' });
   }
 
   /** Labels, selector, conf volume, scratch volumes and hardening shared by master and workers. */
@@ -436,6 +537,12 @@ export class SparkCluster extends Construct {
     }
     hardenPodSpec(ApiObject.of(workload), '/spec/template/spec');
   }
+}
+
+const EXECUTOR_PORTS = { port: SPARK_APP_PORTS.executorBlockManagerFirst, endPort: SPARK_APP_PORTS.executorBlockManagerLast };
+
+function pods(group: PodGroup): FlowPeer {
+  return { kind: 'pods', group };
 }
 
 function durationSeconds(seconds: number) {

@@ -2,6 +2,7 @@ import { Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { objectLabels, selectorLabels } from './labels';
+import { NetworkFlows, PodGroup } from './network';
 import { checkDns1123Label, IssueCollector, ValidationError } from './validation';
 import { SPARK_UID } from './versions';
 
@@ -22,7 +23,28 @@ export interface SparkSubmitterRbacProps {
    * @default "spark-pod-templates"
    */
   readonly podTemplatesConfigMapName?: string;
+  /**
+   * Labels of the pods that run `spark-job submit --target k8s` and `spark-job monitor`
+   * (dags/spark_tasks.py sets them), for their NetworkPolicy to the API server.
+   * @default TASK_POD_LABELS.k8s
+   */
+  readonly taskPodLabels?: Readonly<Record<string, string>>;
 }
+
+/** Labels the DAG helper (dags/spark_tasks.py) puts on its task pods, per submit target. */
+export const TASK_POD_LABELS = {
+  k8s: { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'k8s' },
+  standalone: { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'standalone' },
+} as const;
+
+/** Ports Spark uses on Kubernetes by default (driver RPC and block managers). */
+export const SPARK_K8S_PORTS = { driver: 7078, blockManager: 7079 } as const;
+
+/** Spark drivers and executors on Kubernetes, by the `spark-role` label Spark sets. */
+export const SPARK_K8S_PODS: Readonly<Record<'driver' | 'executor', PodGroup>> = {
+  driver: { name: 'spark-driver', labels: { 'spark-role': 'driver' } },
+  executor: { name: 'spark-executor', labels: { 'spark-role': 'executor' } },
+};
 
 const core = (resourceType: string): kplus.IApiResource => kplus.ApiResource.custom({ apiGroup: '', resourceType });
 
@@ -38,7 +60,12 @@ export const RESOURCES = {
   secrets: core('secrets'),
 } as const;
 
-/** The pod security context Spark driver and executor pods get through pod templates. */
+/**
+ * The pod template of Spark driver and executor pods: the Pod Security `restricted` context of
+ * our own pods, a read-only root filesystem with emptyDirs where Spark writes (the image's
+ * entrypoint writes /tmp, the working directory is /opt/spark/work-dir), and an API token only
+ * for the driver, which manages its executors.
+ */
 export function sparkPodTemplate(containerName: string): Record<string, unknown> {
   return {
     apiVersion: 'v1',
@@ -46,6 +73,10 @@ export function sparkPodTemplate(containerName: string): Record<string, unknown>
     metadata: { labels: { 'app.kubernetes.io/part-of': 'spark-airflow-k8s' } },
     spec: {
       automountServiceAccountToken: containerName === 'spark-kubernetes-driver',
+      volumes: [
+        { name: 'tmp', emptyDir: {} },
+        { name: 'work-dir', emptyDir: {} },
+      ],
       securityContext: {
         runAsNonRoot: true,
         runAsUser: SPARK_UID,
@@ -60,11 +91,16 @@ export function sparkPodTemplate(containerName: string): Record<string, unknown>
             allowPrivilegeEscalation: false,
             capabilities: { drop: ['ALL'] },
             privileged: false,
+            readOnlyRootFilesystem: true,
             runAsNonRoot: true,
             runAsUser: SPARK_UID,
             runAsGroup: SPARK_UID,
             seccompProfile: { type: 'RuntimeDefault' },
           },
+          volumeMounts: [
+            { name: 'tmp', mountPath: '/tmp' },
+            { name: 'work-dir', mountPath: '/opt/spark/work-dir' },
+          ],
         },
       ],
     },
@@ -90,6 +126,8 @@ export class SparkSubmitterRbac extends Construct {
   public readonly driver: kplus.ServiceAccount;
   /** ConfigMap with `driver.yaml` and `executor.yaml` Spark pod templates. */
   public readonly podTemplates: kplus.ConfigMap;
+  /** The submit/monitor task pods (target k8s). */
+  public readonly taskPods: PodGroup;
 
   constructor(scope: Construct, id: string, props: SparkSubmitterRbacProps = {}) {
     super(scope, id);
@@ -102,6 +140,7 @@ export class SparkSubmitterRbac extends Construct {
     checkDns1123Label(issues, 'podTemplatesConfigMapName', templatesName);
     if (submitterName === driverName) issues.add('driverServiceAccountName', driverName, 'must differ from submitterServiceAccountName');
     ValidationError.throwIfAny(issues.issues);
+    this.taskPods = { name: 'spark-tasks', labels: props.taskPodLabels ?? TASK_POD_LABELS.k8s };
 
     const labels = objectLabels(selectorLabels('spark', 'rbac', submitterName));
     this.submitter = new kplus.ServiceAccount(this, 'Submitter', { metadata: { name: submitterName, labels }, automountToken: true });
@@ -121,6 +160,7 @@ export class SparkSubmitterRbac extends Construct {
    * does, and create its PVCs; find, adopt or replace a driver pod on retry (get/list/watch/delete pods).
    */
   public allowSubmit(): kplus.Role {
+    this.taskPodsToApiServer();
     return this.grant('Submit', `${this.submitter.name}-submit`, this.submitter, [
       [['create', 'get', 'list', 'watch', 'delete'], RESOURCES.pods],
       [['create', 'get', 'list', 'patch', 'delete'], RESOURCES.configMaps, RESOURCES.services],
@@ -130,6 +170,7 @@ export class SparkSubmitterRbac extends Construct {
 
   /** Lets the submitter follow a driver pod to its end and stream its log (`spark-job monitor`). */
   public allowMonitor(): kplus.Role {
+    this.taskPodsToApiServer();
     return this.grant('Monitor', `${this.submitter.name}-monitor`, this.submitter, [
       [['get', 'list', 'watch'], RESOURCES.pods],
       [['get'], RESOURCES.podsLog],
@@ -138,6 +179,13 @@ export class SparkSubmitterRbac extends Construct {
 
   /** Lets drivers create, watch and delete their executor pods and the objects Spark makes for them. */
   public allowDriverToManageExecutors(): kplus.Role {
+    const flows = NetworkFlows.of(this);
+    const driver = { kind: 'pods' as const, group: SPARK_K8S_PODS.driver };
+    const executor = { kind: 'pods' as const, group: SPARK_K8S_PODS.executor };
+    flows.allowApiServer('spark-driver-kube-api', SPARK_K8S_PODS.driver, 'drivers create, watch and delete their executor pods');
+    flows.allow({ name: 'spark-executor-to-driver', from: executor, to: driver, ports: [{ port: SPARK_K8S_PORTS.driver, endPort: SPARK_K8S_PORTS.blockManager }], purpose: 'executors register with their driver and fetch blocks from it' });
+    flows.allow({ name: 'spark-driver-to-executor', from: driver, to: executor, ports: [{ port: SPARK_K8S_PORTS.blockManager }], purpose: 'drivers fetch results and blocks from executors' });
+    flows.allow({ name: 'spark-executor-shuffle', from: executor, to: executor, ports: [{ port: SPARK_K8S_PORTS.blockManager }], purpose: 'executors fetch shuffle blocks from each other' });
     return this.grant('Executors', `${this.driver.name}-executors`, this.driver, [
       [['create', 'get', 'list', 'watch', 'delete', 'deletecollection'], RESOURCES.pods],
       [['create', 'get', 'list', 'patch', 'delete', 'deletecollection'], RESOURCES.configMaps],
@@ -157,6 +205,14 @@ export class SparkSubmitterRbac extends Construct {
       [['create', 'get'], RESOURCES.podsExec],
       [['list'], RESOURCES.events],
     ]);
+  }
+
+  /** The task pods (submit and monitor) call the API server; declared once for both intents. */
+  private taskPodsToApiServer(): void {
+    const flows = NetworkFlows.of(this);
+    if (!flows.flows.some((f) => f.name === 'spark-tasks-kube-api')) {
+      flows.allowApiServer('spark-tasks-kube-api', this.taskPods, 'spark-job submit creates driver pods, spark-job monitor watches them');
+    }
   }
 
   private grant(id: string, name: string, subject: kplus.ServiceAccount, rules: [string[], ...kplus.IApiResource[]][]): kplus.Role {

@@ -13,6 +13,8 @@ export const prod: PlatformConfig = {
       tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'spark', effect: 'NoSchedule' }],
     },
     ui: { expose: false },
+    // prod supplies its own spark-auth Secret (Pulumi secret config or an external secret manager).
+    authentication: { bootstrap: false },
   },
   airflow: {
     dags: DagSource.configMap({ directory: DAGS_DIR }),

@@ -106,6 +106,7 @@ describe.each(Object.keys(ENVIRONMENTS))('Airflow in %s', (env) => {
       SPARK_DRIVER_SERVICE_ACCOUNT: 'spark-driver',
       SPARK_MASTER_URL: 'spark://spark-master.spark-clu.svc.cluster.local:7077',
       SPARK_POD_TEMPLATES_CONFIGMAP: 'spark-pod-templates',
+      SPARK_AUTH_SECRET_NAME: 'spark-auth',
     });
     expect(inventory(objects)).toEqual(expect.arrayContaining(['ServiceAccount/spark-submitter', 'ServiceAccount/spark-driver', 'ConfigMap/spark-pod-templates', 'Service/spark-master']));
   });
@@ -129,7 +130,8 @@ describe.each(Object.keys(ENVIRONMENTS))('Airflow in %s', (env) => {
   test('no Secret object is synthesized, so no secret value can reach dist/', () => {
     expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
     const text = JSON.stringify(objects);
-    expect(text).not.toMatch(/"stringData"|password=|:\/\/[^"\s:]+:[^"\s@]+@/);
+    // No URL with inline credentials (the bootstrap script's template uses {placeholders}).
+    expect(text).not.toMatch(/"stringData"|:\/\/[A-Za-z0-9_.-]+:[^"\s@{}]+@/);
   });
 });
 
@@ -146,8 +148,11 @@ describe('Airflow per environment', () => {
     const pg = find(dev, 'StatefulSet', 'airflow-postgresql');
     const c = podSpec(pg).containers[0];
     expect(podSpec(pg).securityContext).toMatchObject({ runAsUser: 999, fsGroup: 999 });
-    expect(c.volumeMounts.map((m: K8sObject) => m.mountPath).sort()).toEqual(['/tmp', '/var/lib/postgresql/data', '/var/run/postgresql']);
-    expect(envOf(c).POSTGRES_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: 'airflow-secrets', key: 'postgres-password' });
+    expect(c.volumeMounts.map((m: K8sObject) => m.mountPath).sort()).toEqual(['/run/secrets/postgres', '/tmp', '/var/lib/postgresql/data', '/var/run/postgresql']);
+    // The password comes from a mounted Secret file, not from the environment.
+    expect(envOf(c).POSTGRES_PASSWORD).toBeUndefined();
+    expect(envOf(c).POSTGRES_PASSWORD_FILE.value).toBe('/run/secrets/postgres/password');
+    expect(podSpec(pg).volumes).toContainEqual({ name: 'password', secret: { secretName: 'airflow-secrets', defaultMode: 0o440, items: [{ key: 'postgres-password', path: 'password' }] } });
     expect(c.readinessProbe.exec.command[0]).toBe('pg_isready');
     expect(find(dev, 'PersistentVolumeClaim', 'airflow-postgresql-data').spec.resources.requests.storage).toBe('8Gi');
     for (const env of ['staging', 'prod']) {
@@ -158,17 +163,30 @@ describe('Airflow per environment', () => {
     }
   });
 
-  test('the secrets bootstrap may only create Secrets and read the one it manages; prod supplies its own', () => {
+  test('the secrets bootstrap may only create Secrets and read the ones it manages; prod supplies its own', () => {
     const dev = synthPlatform(ENVIRONMENTS.dev);
-    expect(find(dev, 'Role', 'airflow-secrets-bootstrap').rules).toEqual([
-      { apiGroups: [''], resourceNames: ['airflow-secrets'], resources: ['secrets'], verbs: ['get'] },
+    expect(find(dev, 'Role', 'secrets-bootstrap').rules).toEqual([
       { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      { apiGroups: [''], resourceNames: ['spark-auth'], resources: ['secrets'], verbs: ['get'] },
+      { apiGroups: [''], resourceNames: ['airflow-secrets'], resources: ['secrets'], verbs: ['get'] },
     ]);
-    const job = find(dev, 'Job', 'airflow-secrets-bootstrap');
-    expect(podSpec(job).serviceAccountName).toBe('airflow-secrets-bootstrap');
-    expect(podSpec(job).containers[0].command).toEqual(['python', '/opt/bootstrap/bootstrap.py']);
-    expect(envOf(podSpec(job).containers[0]).DB_HOST.value).toBe('airflow-postgresql.spark-clu.svc.cluster.local');
-    expect(synthPlatform(ENVIRONMENTS.prod).some((o) => o.metadata.name === 'airflow-secrets-bootstrap')).toBe(false);
+    const job = find(dev, 'Job', 'secrets-bootstrap');
+    expect(podSpec(job).serviceAccountName).toBe('secrets-bootstrap');
+    expect(podSpec(job).containers[0].command).toEqual(['python3', '/opt/bootstrap/bootstrap.py']);
+    const specs = find(dev, 'ConfigMap', 'secrets-bootstrap').data;
+    expect(Object.keys(specs).sort()).toEqual(['bootstrap.py', 'secret-airflow-secrets.json', 'secret-spark-auth.json']);
+    expect(JSON.parse(specs['secret-airflow-secrets.json'])).toEqual({
+      name: 'airflow-secrets',
+      keys: [
+        { key: 'api-secret-key', generate: 'token' },
+        { key: 'fernet-key', generate: 'fernet' },
+        { key: 'jwt-secret', generate: 'token' },
+        { key: 'postgres-password', generate: 'token' },
+        { key: 'sql-alchemy-conn', generate: 'postgres-url', passwordKey: 'postgres-password', user: 'airflow', host: 'airflow-postgresql.spark-clu.svc.cluster.local', port: 5432, database: 'airflow' },
+      ],
+    });
+    expect(JSON.parse(specs['secret-spark-auth.json'])).toEqual({ name: 'spark-auth', keys: [{ key: 'secret', generate: 'token' }] });
+    expect(synthPlatform(ENVIRONMENTS.prod).some((o) => o.metadata.name === 'secrets-bootstrap')).toBe(false);
   });
 
   test('the migration Job name is stable for a config and changes with the image', () => {

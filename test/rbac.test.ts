@@ -51,14 +51,14 @@ describe.each(Object.keys(ENVIRONMENTS))('RBAC in %s', (env) => {
         'pods:create', 'pods:delete', 'pods:get', 'pods:list', 'pods:patch', 'pods:watch',
       ],
     };
-    if (env !== 'prod') expected['airflow-secrets-bootstrap'] = ['secrets:create', 'secrets:get(airflow-secrets)'];
+    if (env !== 'prod') expected['secrets-bootstrap'] = ['secrets:create', 'secrets:get(airflow-secrets)', 'secrets:get(spark-auth)'];
     expect(grantsBySubject(objects)).toEqual(expected);
   });
 
   test('the submitter cannot read Secrets, and nothing but the bootstrap touches them', () => {
     const bySubject = grantsBySubject(objects);
     for (const [subject, list] of Object.entries(bySubject)) {
-      if (subject === 'airflow-secrets-bootstrap') continue;
+      if (subject === 'secrets-bootstrap') continue;
       expect(list.filter((g) => g.startsWith('secrets:'))).toEqual([]);
     }
   });

@@ -116,6 +116,17 @@ describe('platform config validation', () => {
     );
   });
 
+  test('fails when sparkConf carries the authentication secret (secrets never go into a ConfigMap)', () => {
+    expectInvalid(
+      sparkEnv({ sparkConf: { 'spark.authenticate.secret': 's3cr3t' } }),
+      'spark.sparkConf.spark.authenticate.secret = "<redacted>": must not be set: secrets never go into a ConfigMap; the shared secret comes from the Secret named by authentication.secretName',
+    );
+  });
+
+  test('fails when sparkConf tries to switch authentication off', () => {
+    expectInvalid(sparkEnv({ sparkConf: { 'spark.authenticate': 'false' } }), 'spark.sparkConf.spark.authenticate = "false": is managed by the construct; use authentication.enabled');
+  });
+
   test('fails on an invalid node selector label and an incomplete toleration', () => {
     expectInvalid(
       sparkEnv({ worker: { nodeSelector: { 'bad key!': 'x' }, tolerations: [{ operator: 'Equal', key: 'dedicated' }] } }),

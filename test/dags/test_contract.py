@@ -266,3 +266,56 @@ def test_airflow_discovers_the_dags_in_the_configmap_as_the_kubelet_mounts_it(co
     bag = BundleDagBag(dag_folder=folder, bundle_path=folder, bundle_name="dags-folder")
     assert bag.import_errors == {}
     assert set(bag.dag_ids) == {"spark_on_kubernetes", "spark_standalone"}
+
+
+# --------------------------------------------------------------------------------------------------
+# NetworkPolicies (TypeScript constructs) select the task pods the DAGs build (Python) by label.
+# --------------------------------------------------------------------------------------------------
+def _policies(env: str) -> list[dict[str, Any]]:
+    return [d for d in load_manifest(env) if d.get("kind") == "NetworkPolicy"]
+
+
+def _selects(policy: dict[str, Any], labels: dict[str, str]) -> bool:
+    wanted = policy["spec"]["podSelector"].get("matchLabels") or {}
+    return all(labels.get(k) == v for k, v in wanted.items())
+
+
+def _egress_ports(policies: list[dict[str, Any]], labels: dict[str, str]) -> set[int]:
+    ports: set[int] = set()
+    for policy in policies:
+        if not _selects(policy, labels) or "Egress" not in policy["spec"]["policyTypes"]:
+            continue
+        for rule in policy["spec"].get("egress", []):
+            for port in rule.get("ports", []):
+                ports.update(range(port["port"], port.get("endPort", port["port"]) + 1))
+    return ports
+
+
+def _ingress_ports(policies: list[dict[str, Any]], labels: dict[str, str]) -> set[int]:
+    ports: set[int] = set()
+    for policy in policies:
+        if not _selects(policy, labels) or "Ingress" not in policy["spec"]["policyTypes"]:
+            continue
+        for rule in policy["spec"].get("ingress", []):
+            for port in rule.get("ports", []):
+                ports.update(range(port["port"], port.get("endPort", port["port"]) + 1))
+    return ports
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_network_policies_let_the_dag_task_pods_do_their_work(env):
+    policies = _policies(env)
+    dagbag = load_dagbag()
+    k8s = dagbag.dags["spark_on_kubernetes"]
+    standalone = dagbag.dags["spark_standalone"]
+    for task in (k8s.get_task("submit"), k8s.get_task("monitor")):
+        labels = task.labels
+        # Default deny selects every pod; the task pods may reach DNS and the API server.
+        assert {53, 443, 6443} <= _egress_ports(policies, labels), f"{env}: {task.task_id} {labels}"
+    run = standalone.get_task("submit")
+    egress = _egress_ports(policies, run.labels)
+    ingress = _ingress_ports(policies, run.labels)
+    assert {53, 7077} <= egress, "the standalone driver registers with the master"
+    assert set(range(spark_tasks.STANDALONE_EXECUTOR_BLOCK_MANAGER_PORT, spark_tasks.STANDALONE_EXECUTOR_BLOCK_MANAGER_PORT + 17)) <= egress
+    assert {spark_tasks.STANDALONE_DRIVER_PORT, spark_tasks.STANDALONE_DRIVER_BLOCK_MANAGER_PORT} <= ingress, "executors reach the driver"
+    assert 443 not in egress, "the standalone task pod does not call the API server"

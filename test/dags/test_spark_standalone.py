@@ -41,8 +41,11 @@ def test_runs_spark_job_submit_in_client_mode_against_the_master(submit):
         "--task-id", "{{ task.task_id }}",
         "--",
         "--driver-memory", "1g",
+        "--conf", "spark.authenticate=true",
+        "--conf", "spark.blockManager.port=7080",
         "--conf", "spark.driver.blockManager.port=7079",
         "--conf", "spark.driver.port=7078",
+        "--conf", "spark.network.crypto.enabled=true",
         "--class", "org.apache.spark.examples.SparkPi",
         JAR,
         "1000",
@@ -59,8 +62,22 @@ def test_runs_spark_job_submit_in_client_mode_against_the_master(submit):
 
 
 def test_driver_in_the_pod_learns_its_address_from_the_downward_api(submit):
-    env = {e.name: e.value_from.field_ref.field_path for e in submit.env_vars}
+    env = {e.name: e.value_from.field_ref.field_path for e in submit.env_vars if e.value_from.field_ref}
     assert env == {"POD_NAME": "metadata.name", "POD_NAMESPACE": "metadata.namespace", "POD_IP": "status.podIP"}
+
+
+def test_driver_gets_the_cluster_secret_from_the_secret_never_as_a_literal(submit):
+    secret_env = {e.name: e.value_from.secret_key_ref for e in submit.env_vars if e.value_from.secret_key_ref}
+    assert {n: (r.name, r.key) for n, r in secret_env.items()} == {"_SPARK_AUTH_SECRET": ("test-spark-auth", "secret")}
+    assert all(e.value is None for e in submit.env_vars)
+
+
+def test_without_authentication_no_secret_and_no_auth_confs(monkeypatch):
+    platform = spark_tasks.SparkPlatform.from_env({**SAMPLE_ENV, spark_tasks.ENV_AUTH_SECRET_NAME: ""})
+    app = spark_tasks.SparkApp(app_name="x", application="local:///x.py", target="standalone", platform=platform)
+    args = app.spark_submit_arguments()
+    assert "spark.authenticate=true" not in args
+    assert "spark.blockManager.port=7080" in args
 
 
 def test_driver_listens_on_fixed_ports_a_network_policy_can_name(submit):

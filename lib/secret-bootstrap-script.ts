@@ -1,11 +1,12 @@
 /**
- * The Python program of the Airflow secrets bootstrap Job. It runs in the Airflow image
- * (standard library only) with a ServiceAccount that may create Secrets and get the one it
- * manages. When the Secret exists it does nothing, so re-applying is safe; otherwise it creates
- * it with fresh random keys. Values never leave the cluster and are never printed.
+ * The Python program of the secrets bootstrap Job (standard library only). For every
+ * `/opt/bootstrap/secret-*.json` spec it creates the Secret with freshly generated values when
+ * the Secret does not exist, and leaves an existing one alone, so re-applying is safe. Values
+ * never leave the cluster and are never printed.
  */
-export const SECRETS_BOOTSTRAP_SCRIPT = `"""Create the Airflow Secret with random keys when it does not exist."""
+export const SECRETS_BOOTSTRAP_SCRIPT = `"""Create the platform's Secrets with random values when they do not exist."""
 import base64
+import glob
 import json
 import os
 import secrets
@@ -41,31 +42,34 @@ def b64(value):
     return base64.b64encode(value.encode()).decode()
 
 
-def main():
-    with open(f"{SA}/namespace") as f:
-        namespace = f.read().strip()
-    name = os.environ["SECRET_NAME"]
+def generate(specs):
+    """Values for one Secret: fernet keys, URL-safe tokens and PostgreSQL URLs built from them."""
+    data = {}
+    for spec in specs:
+        if spec["generate"] == "fernet":
+            data[spec["key"]] = base64.urlsafe_b64encode(os.urandom(32)).decode()
+        elif spec["generate"] == "token":
+            data[spec["key"]] = secrets.token_urlsafe(32)
+    for spec in specs:
+        if spec["generate"] == "postgres-url":
+            password = urllib.parse.quote(data[spec["passwordKey"]], safe="")
+            data[spec["key"]] = (
+                f"postgresql+psycopg2://{spec['user']}:{password}@{spec['host']}:{spec['port']}/{spec['database']}"
+            )
+    return data
+
+
+def ensure(namespace, spec):
+    name = spec["name"]
     path = f"/api/v1/namespaces/{namespace}/secrets"
     status = api("GET", f"{path}/{urllib.parse.quote(name)}")
     if status == 200:
         print(f"secret {namespace}/{name} exists; nothing to do")
-        return 0
+        return True
     if status != 404:
         print(f"cannot read secret {namespace}/{name}: HTTP {status}", file=sys.stderr)
-        return 1
-    data = {
-        "fernet-key": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        "api-secret-key": secrets.token_urlsafe(32),
-        "jwt-secret": secrets.token_urlsafe(32),
-    }
-    if os.environ.get("DB_HOST"):
-        password = secrets.token_urlsafe(24)
-        user, db = os.environ["DB_USER"], os.environ["DB_NAME"]
-        data["postgres-password"] = password
-        data["sql-alchemy-conn"] = (
-            f"postgresql+psycopg2://{user}:{urllib.parse.quote(password, safe='')}"
-            f"@{os.environ['DB_HOST']}:{os.environ['DB_PORT']}/{db}"
-        )
+        return False
+    data = generate(spec["keys"])
     body = {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -76,12 +80,22 @@ def main():
     status = api("POST", path, body)
     if status == 201:
         print(f"created secret {namespace}/{name} with keys {', '.join(sorted(data))}")
-        return 0
+        return True
     if status == 409:
         print(f"secret {namespace}/{name} was created concurrently; nothing to do")
-        return 0
+        return True
     print(f"cannot create secret {namespace}/{name}: HTTP {status}", file=sys.stderr)
-    return 1
+    return False
+
+
+def main():
+    with open(f"{SA}/namespace") as f:
+        namespace = f.read().strip()
+    ok = True
+    for spec_file in sorted(glob.glob("/opt/bootstrap/secret-*.json")):
+        with open(spec_file) as f:
+            ok = ensure(namespace, json.load(f)) and ok
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,179 @@
+import { Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct, IConstruct } from 'constructs';
+import { PART_OF } from './labels';
+import { checkDns1123Label, IssueCollector, ValidationError } from './validation';
+
+/** A set of pods of the namespace, by labels. */
+export interface PodGroup {
+  /** Short name used in policy names, e.g. `spark-worker`. */
+  readonly name: string;
+  /** Labels that select the pods (matchLabels). */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** One end of a flow. */
+export type FlowPeer =
+  /** Pods of the namespace. */
+  | { readonly kind: 'pods'; readonly group: PodGroup }
+  /** The Kubernetes API server (not selectable by labels: an IP block, see {@link NetworkFlowsProps.apiServerCidr}). */
+  | { readonly kind: 'apiServer' }
+  /** Any address (ingress to exposed UIs; egress to external databases and git hosts). */
+  | { readonly kind: 'anywhere' };
+
+/** Ports of a flow. */
+export interface FlowPort {
+  /** First (or only) port. */
+  readonly port: number;
+  /** Last port of a range. @default - a single port */
+  readonly endPort?: number;
+  /** @default "TCP" */
+  readonly protocol?: 'TCP' | 'UDP';
+}
+
+/** A network flow the platform needs: traffic from one peer to another on some ports. */
+export interface NetworkFlow {
+  /** Unique DNS-1123 name; the policies are `<name>-ingress` and `<name>-egress`. */
+  readonly name: string;
+  /** Where connections start. */
+  readonly from: FlowPeer;
+  /** Where they go. */
+  readonly to: FlowPeer;
+  /** Destination ports. */
+  readonly ports: readonly FlowPort[];
+  /** Why the platform needs it (documentation, diagrams). */
+  readonly purpose: string;
+}
+
+/** Props of {@link NetworkFlows}. */
+export interface NetworkFlowsProps {
+  /**
+   * Where the Kubernetes API server is, for egress of pods that call it. NetworkPolicies cannot
+   * select the API server by label; narrow this to your control plane's addresses when you know them.
+   * @default "0.0.0.0/0"
+   */
+  readonly apiServerCidr?: string;
+  /**
+   * Ports of the API server: the `kubernetes` Service port and the endpoint port behind it
+   * (CNIs evaluate egress after the Service's DNAT).
+   * @default [443, 6443]
+   */
+  readonly apiServerPorts?: readonly number[];
+}
+
+/** Pods of the cluster DNS (kube-dns / CoreDNS) in kube-system. */
+export const CLUSTER_DNS = { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } } as const;
+
+const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+
+/**
+ * The NetworkPolicies of a namespace, derived from the flows the constructs declare.
+ *
+ * Creating it denies all ingress and egress of every pod and allows DNS. Each construct that
+ * opens a port declares the flows to it with {@link allow}; each flow becomes an ingress policy on
+ * the receiving pods and an egress policy on the sending pods. There is no hand-kept list.
+ * Use {@link NetworkFlows.of} to get the one of a chart.
+ */
+export class NetworkFlows extends Construct {
+  /** The NetworkFlows of the chart `scope` belongs to, created with defaults on first use. */
+  public static of(scope: IConstruct): NetworkFlows {
+    const chart = Chart.of(scope);
+    const existing = chart.node.tryFindChild(NetworkFlows.ID);
+    return existing instanceof NetworkFlows ? existing : new NetworkFlows(chart, {});
+  }
+
+  private static readonly ID = 'NetworkFlows';
+
+  private readonly declared: NetworkFlow[] = [];
+  private readonly apiServerCidr: string;
+  private readonly apiServerPorts: readonly number[];
+
+  /** Creates the NetworkFlows of `chart` (one per chart). */
+  constructor(chart: Chart, props: NetworkFlowsProps = {}) {
+    super(chart, NetworkFlows.ID);
+    const issues = new IssueCollector();
+    this.apiServerCidr = props.apiServerCidr ?? '0.0.0.0/0';
+    this.apiServerPorts = props.apiServerPorts ?? [443, 6443];
+    if (!CIDR.test(this.apiServerCidr)) issues.add('apiServerCidr', this.apiServerCidr, 'must be an IPv4 CIDR, e.g. "10.0.0.1/32" or "0.0.0.0/0"');
+    for (const port of this.apiServerPorts) if (!validPort(port)) issues.add('apiServerPorts', port, 'must be a port number in 1-65535');
+    ValidationError.throwIfAny(issues.issues);
+
+    new kplus.NetworkPolicy(this, 'DefaultDeny', {
+      metadata: { name: 'default-deny-all', labels: { 'app.kubernetes.io/part-of': PART_OF } },
+      selector: kplus.Pods.all(this, 'AllPods'),
+      ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
+      egress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
+    });
+    const dns = kplus.Pods.select(this, 'ClusterDns', {
+      labels: CLUSTER_DNS.labels,
+      namespaces: kplus.Namespaces.select(this, 'KubeSystem', { names: [CLUSTER_DNS.namespace] }),
+    });
+    new kplus.NetworkPolicy(this, 'Dns', {
+      metadata: { name: 'allow-dns-egress', labels: { 'app.kubernetes.io/part-of': PART_OF } },
+      selector: kplus.Pods.all(this, 'AllPodsDns'),
+      egress: { rules: [{ peer: dns, ports: [kplus.NetworkPolicyPort.udp(53), kplus.NetworkPolicyPort.tcp(53)] }] },
+    });
+  }
+
+  /** Every flow declared so far. */
+  public get flows(): readonly NetworkFlow[] {
+    return this.declared;
+  }
+
+  /** Allows a flow: an ingress policy on the receiving pods and an egress policy on the sending pods. */
+  public allow(flow: NetworkFlow): void {
+    const issues = new IssueCollector(`flow ${flow.name}`);
+    if (checkDns1123Label(issues, 'name', flow.name) && flow.name.length > 55) issues.add('name', flow.name, 'must be at most 55 characters (policies append "-ingress")');
+    if (this.declared.some((f) => f.name === flow.name)) issues.add('name', flow.name, 'is declared twice');
+    if (flow.from.kind !== 'pods' && flow.to.kind !== 'pods') issues.add('from', flow.from.kind, 'a flow needs pods of the namespace at one end at least');
+    if (flow.ports.length === 0) issues.add('ports', flow.ports, 'must name at least one port');
+    for (const p of flow.ports) {
+      if (!validPort(p.port) || (p.endPort !== undefined && (!validPort(p.endPort) || p.endPort < p.port))) issues.add('ports', p, 'must be ports in 1-65535 with endPort >= port');
+    }
+    ValidationError.throwIfAny(issues.issues);
+    this.declared.push(flow);
+
+    const ports = flow.ports.map(toPolicyPort);
+    const labels = { 'app.kubernetes.io/part-of': PART_OF };
+    if (flow.to.kind === 'pods') {
+      new kplus.NetworkPolicy(this, `${flow.name}-ingress`, {
+        metadata: { name: `${flow.name}-ingress`, labels },
+        selector: this.pods(`${flow.name}-to`, flow.to.group),
+        ingress: { rules: [{ peer: this.peer(`${flow.name}-from`, flow.from), ports }] },
+      });
+    }
+    if (flow.from.kind === 'pods') {
+      new kplus.NetworkPolicy(this, `${flow.name}-egress`, {
+        metadata: { name: `${flow.name}-egress`, labels },
+        selector: this.pods(`${flow.name}-source`, flow.from.group),
+        egress: { rules: [{ peer: this.peer(`${flow.name}-dest`, flow.to), ports }] },
+      });
+    }
+  }
+
+  /** Allows pods to call the Kubernetes API server (on {@link NetworkFlowsProps.apiServerPorts}). */
+  public allowApiServer(name: string, from: PodGroup, purpose: string): void {
+    this.allow({ name, from: { kind: 'pods', group: from }, to: { kind: 'apiServer' }, ports: this.apiServerPorts.map((port) => ({ port })), purpose });
+  }
+
+  private pods(id: string, group: PodGroup): kplus.Pods {
+    return kplus.Pods.select(this, id, { labels: { ...group.labels } });
+  }
+
+  private peer(id: string, peer: FlowPeer): kplus.INetworkPolicyPeer {
+    switch (peer.kind) {
+      case 'pods': return this.pods(id, peer.group);
+      case 'apiServer': return kplus.NetworkPolicyIpBlock.ipv4(this, id, this.apiServerCidr);
+      case 'anywhere': return kplus.NetworkPolicyIpBlock.anyIpv4(this, id);
+    }
+  }
+}
+
+function validPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65535;
+}
+
+function toPolicyPort(p: FlowPort): kplus.NetworkPolicyPort {
+  const protocol = p.protocol === 'UDP' ? kplus.NetworkProtocol.UDP : kplus.NetworkProtocol.TCP;
+  return kplus.NetworkPolicyPort.of({ port: p.port, ...(p.endPort !== undefined && p.endPort !== p.port ? { endPort: p.endPort } : {}), protocol });
+}

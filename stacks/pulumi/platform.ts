@@ -1,0 +1,174 @@
+/**
+ * The `spark-airflow:index:Platform` component: deploys the objects of the same cdk8s chart that
+ * `npm run synth` writes to dist/<env>, plus the Secrets that only Pulumi can supply.
+ *
+ * Nothing here describes a Kubernetes object of the platform by hand: the chart's `toJson()` is
+ * handed to `k8s.yaml.ConfigGroup` (v1). v1 registers every object as a child resource from the
+ * program itself, so `pulumi preview` lists each object and unit tests with mocks see them all;
+ * v2 (`k8s.yaml.v2.ConfigGroup`) expands the objects inside the provider, where mocks see only
+ * the group.
+ *
+ * Order: the Namespace first; then the Secrets (in the namespace); then every other object,
+ * each depending on the Namespace and the Secrets, so pods never start without their secrets.
+ */
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import * as path from 'path';
+import { AIRFLOW_SECRET_KEYS, ExternalDatabase, PART_OF, PlatformConfig, SECRET_BOOTSTRAP_NAME, SPARK_AUTH_SECRET_KEY, SparkAirflowPlatform } from '../../lib';
+import { REPO_ROOT } from '../paths';
+import { buildApp } from '../synth';
+
+/** The component's Pulumi type token. */
+export const PLATFORM_TYPE = 'spark-airflow:index:Platform';
+
+/** Secret values from Pulumi secret config. */
+export interface PlatformSecrets {
+  readonly airflowFernetKey: pulumi.Input<string>;
+  readonly airflowApiSecretKey: pulumi.Input<string>;
+  readonly airflowJwtSecret: pulumi.Input<string>;
+  /** For a Spark cluster with RPC authentication (the default). */
+  readonly sparkAuthSecret?: pulumi.Input<string>;
+  /** For an environment with an external database. */
+  readonly airflowDatabaseUrl?: pulumi.Input<string>;
+  /** For an environment with the in-cluster PostgreSQL. */
+  readonly airflowPostgresPassword?: pulumi.Input<string>;
+}
+
+/** Arguments of {@link Platform}. */
+export interface PlatformArgs {
+  /** The environment, overrides applied, with the secrets bootstrap switched off (`airflow.secrets.bootstrap`, `spark.authentication.bootstrap`). */
+  readonly config: PlatformConfig;
+  readonly secrets: PlatformSecrets;
+}
+
+/** A Kubernetes object as the chart renders it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ManifestObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [key: string]: any };
+
+/** The in-cluster PostgreSQL of lib/airflow.ts: Service name, port, database and user. */
+const IN_CLUSTER_DB = { service: 'airflow-postgresql', port: 5432, database: 'airflow', user: 'airflow' } as const;
+
+/** The whole platform of one environment. */
+export class Platform extends pulumi.ComponentResource {
+  /** The namespace everything runs in. */
+  public readonly namespace: pulumi.Output<string>;
+  /** Where the Spark master UI is reached (NodePort URL, or the port-forward command). */
+  public readonly sparkUi: pulumi.Output<string>;
+  /** Where the Airflow UI is reached. */
+  public readonly airflowUi: pulumi.Output<string>;
+  /** The companion job image the DAGs run. */
+  public readonly jobImage: pulumi.Output<string>;
+  /** The cdk8s chart the objects come from. */
+  public readonly chart: SparkAirflowPlatform;
+  /** `chart.toJson()`: exactly the objects handed to Pulumi. */
+  public readonly manifests: readonly ManifestObject[];
+  /** The Namespace (a ConfigGroup of one object). */
+  public readonly namespaceGroup: k8s.yaml.ConfigGroup;
+  /** The Secrets Pulumi adds. */
+  public readonly secrets: readonly k8s.core.v1.Secret[];
+  /** Every other object of the chart. */
+  public readonly objects: k8s.yaml.ConfigGroup;
+
+  constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(PLATFORM_TYPE, name, {}, opts);
+    const config = args.config;
+    // The App is only used to build the chart in memory; nothing is written to its outdir.
+    const { chart } = buildApp(config, path.join(REPO_ROOT, 'dist', config.environment));
+    this.chart = chart;
+    this.manifests = chart.toJson() as ManifestObject[];
+    // Pulumi supplies every Secret: a chart that still generates one in-cluster has a Secret this
+    // component does not know about (or the bootstrap switches were not turned off).
+    const bootstrap = this.manifests.filter((o) => o.kind === 'Job' && o.metadata.name === SECRET_BOOTSTRAP_NAME);
+    if (bootstrap.length > 0) {
+      throw new Error(`Platform: the chart of "${config.environment}" still contains the in-cluster secrets bootstrap Job "${SECRET_BOOTSTRAP_NAME}"; `
+        + 'under Pulumi set airflow.secrets.bootstrap and spark.authentication.bootstrap to false and supply the Secrets from Pulumi secret config');
+    }
+    const ns = chart.namespaceName;
+
+    const namespaceObjects = this.manifests.filter((o) => o.apiVersion === 'v1' && o.kind === 'Namespace');
+    const rest = this.manifests.filter((o) => !namespaceObjects.includes(o));
+    if (namespaceObjects.length !== 1) throw new Error(`Platform: expected one Namespace in the chart, found ${namespaceObjects.length}`);
+
+    this.namespaceGroup = new k8s.yaml.ConfigGroup(`${name}-namespace`, { objs: namespaceObjects }, { parent: this });
+    const namespaceResources = groupResources(this.namespaceGroup);
+
+    this.secrets = this.createSecrets(name, config, chart, args.secrets, namespaceResources);
+
+    const dependencies = pulumi.all([namespaceResources]).apply(([nsResources]) => [...nsResources, ...this.secrets]);
+    this.objects = new k8s.yaml.ConfigGroup(`${name}-objects`, {
+      objs: rest,
+      transformations: [(_obj: unknown, childOpts: pulumi.CustomResourceOptions) => {
+        childOpts.dependsOn = dependencies;
+      }],
+    }, { parent: this, dependsOn: [this.namespaceGroup, ...this.secrets] });
+
+    this.namespace = pulumi.output(ns);
+    this.jobImage = pulumi.output(chart.dagEnvironment.SPARK_JOB_IMAGE);
+    this.sparkUi = pulumi.output(uiEndpoint(this.manifests, ns, chart.spark.uiService.name));
+    this.airflowUi = pulumi.output(uiEndpoint(this.manifests, ns, chart.airflow.uiService.name));
+    this.registerOutputs({ namespace: this.namespace, sparkUi: this.sparkUi, airflowUi: this.airflowUi, jobImage: this.jobImage });
+  }
+
+  /** Every Kubernetes resource of the component, once all are constructed. */
+  public allResources(): pulumi.Output<pulumi.CustomResource[]> {
+    return pulumi.all([groupResources(this.namespaceGroup), groupResources(this.objects)])
+      .apply(([nsResources, others]) => [...nsResources, ...this.secrets, ...others]);
+  }
+
+  private createSecrets(name: string, config: PlatformConfig, chart: SparkAirflowPlatform, s: PlatformSecrets, dependsOn: pulumi.Input<pulumi.Resource[]>): k8s.core.v1.Secret[] {
+    const ns = chart.namespaceName;
+    const labels = { 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': 'pulumi' };
+    const secret = (id: string, secretName: string, data: Record<string, pulumi.Input<string>>) => new k8s.core.v1.Secret(`${name}-${id}`, {
+      metadata: { name: secretName, namespace: ns, labels },
+      type: 'Opaque',
+      // pulumi.secret(): the values stay encrypted in the state, whatever the provider marks.
+      stringData: pulumi.secret(pulumi.output(data)),
+    }, { parent: this, dependsOn });
+
+    const airflowSecretName = chart.airflow.config.secretName;
+    const airflowData: Record<string, pulumi.Input<string>> = {
+      [AIRFLOW_SECRET_KEYS.fernetKey]: s.airflowFernetKey,
+      [AIRFLOW_SECRET_KEYS.apiSecretKey]: s.airflowApiSecretKey,
+      [AIRFLOW_SECRET_KEYS.jwtSecret]: s.airflowJwtSecret,
+    };
+    const secrets: k8s.core.v1.Secret[] = [];
+    const database = config.airflow?.database;
+    if (database instanceof ExternalDatabase) {
+      if (s.airflowDatabaseUrl === undefined) throw new Error('Platform: an external database needs secrets.airflowDatabaseUrl');
+      secrets.push(secret('airflow-secrets', airflowSecretName, airflowData));
+      secrets.push(secret('airflow-database', database.options.secretName, { [database.options.secretKey ?? 'connection']: s.airflowDatabaseUrl }));
+    } else {
+      if (s.airflowPostgresPassword === undefined) throw new Error('Platform: the in-cluster database needs secrets.airflowPostgresPassword');
+      const host = `${IN_CLUSTER_DB.service}.${ns}.svc.cluster.local:${IN_CLUSTER_DB.port}`;
+      secrets.push(secret('airflow-secrets', airflowSecretName, {
+        ...airflowData,
+        [AIRFLOW_SECRET_KEYS.postgresPassword]: s.airflowPostgresPassword,
+        [AIRFLOW_SECRET_KEYS.sqlAlchemyConn]: pulumi.output(s.airflowPostgresPassword)
+          .apply((pw) => `postgresql+psycopg2://${IN_CLUSTER_DB.user}:${encodeURIComponent(pw)}@${host}/${IN_CLUSTER_DB.database}`),
+      }));
+    }
+    const auth = chart.spark.config.authentication;
+    if (auth.enabled) {
+      if (s.sparkAuthSecret === undefined) throw new Error('Platform: Spark authentication needs secrets.sparkAuthSecret');
+      secrets.push(secret('spark-auth', auth.secretName, { [SPARK_AUTH_SECRET_KEY]: s.sparkAuthSecret }));
+    }
+    return secrets;
+  }
+}
+
+/** The resources of a v1 ConfigGroup, resolved once every child is constructed. */
+function groupResources(group: k8s.yaml.ConfigGroup): pulumi.Output<pulumi.CustomResource[]> {
+  return group.resources.apply((byName) => Object.values(byName) as pulumi.CustomResource[]);
+}
+
+/**
+ * How a UI is reached, read from its Service in the chart: `http://<node>:<nodePort>` for a
+ * NodePort Service, otherwise the `kubectl port-forward` command.
+ */
+export function uiEndpoint(manifests: readonly ManifestObject[], namespace: string, serviceName: string): string {
+  const service = manifests.find((o) => o.kind === 'Service' && o.metadata.name === serviceName);
+  if (!service) throw new Error(`Platform: no Service ${serviceName} in the chart`);
+  const port = service.spec?.ports?.[0];
+  if (service.spec?.type === 'NodePort' && port?.nodePort !== undefined) return `http://<node>:${port.nodePort}`;
+  return `kubectl -n ${namespace} port-forward svc/${serviceName} ${port.port}:${port.port} (then http://localhost:${port.port})`;
+}
