@@ -36,10 +36,15 @@ export const DEFAULT_AIRFLOW_UI_NODE_PORT = 30001;
 
 /** Keys of the Airflow Secret. */
 export const AIRFLOW_SECRET_KEYS = {
+  /** `[core] fernet_key`: encrypts connections and variables in the database. */
   fernetKey: 'fernet-key',
+  /** `[api] secret_key`: signs session cookies and log-fetch tokens. */
   apiSecretKey: 'api-secret-key',
+  /** `[api_auth] jwt_secret`: signs API and task execution tokens. */
   jwtSecret: 'jwt-secret',
+  /** Password of the in-cluster PostgreSQL user `airflow`. */
   postgresPassword: 'postgres-password',
+  /** SQLAlchemy URL of the in-cluster database. */
   sqlAlchemyConn: 'sql-alchemy-conn',
 } as const;
 
@@ -189,7 +194,10 @@ export const DAG_COMPONENTS: readonly string[] = ['scheduler', 'dag-processor', 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** The validated, defaulted view of {@link AirflowProps}. */
+/**
+ * The validated, defaulted view of {@link AirflowProps}.
+ * @internal
+ */
 export interface ResolvedAirflow {
   readonly namespace: string;
   readonly image: string;
@@ -204,7 +212,10 @@ export interface ResolvedAirflow {
   readonly dagEnvironment: Readonly<Record<string, string>>;
 }
 
-/** Validates {@link AirflowProps} and applies defaults. Field paths are relative to the props. */
+/**
+ * Validates {@link AirflowProps} and applies defaults. Field paths are relative to the props.
+ * @internal
+ */
 export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { resolved?: ResolvedAirflow; issues: readonly ValidationIssue[] } {
   const issues = new IssueCollector();
   const namespace = props.namespace ?? chartNamespace;
@@ -292,7 +303,10 @@ interface EnvSpec {
  * DAGs from a {@link DagSource}, mounted at /opt/airflow/dags wherever DAGs are parsed or run.
  */
 export class Airflow extends Construct {
-  /** The validated configuration. */
+  /**
+   * The validated configuration.
+   * @internal
+   */
   public readonly config: ResolvedAirflow;
   /** ServiceAccount of the components that call the Kubernetes API. */
   public readonly serviceAccount: kplus.ServiceAccount;
@@ -311,6 +325,7 @@ export class Airflow extends Construct {
   private readonly dagsConfigMap?: kplus.ConfigMap;
   private readonly dnsSuffix: string;
 
+  /** Validates `props` (throws a ValidationError naming every bad field) and builds Airflow. */
   constructor(scope: Construct, id: string, props: AirflowProps = {}) {
     super(scope, id);
     const { resolved, issues } = resolveAirflow(props, Chart.of(this).namespace);

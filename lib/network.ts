@@ -13,13 +13,27 @@ export interface PodGroup {
 }
 
 /** One end of a flow. */
-export type FlowPeer =
-  /** Pods of the namespace. */
-  | { readonly kind: 'pods'; readonly group: PodGroup }
-  /** The Kubernetes API server (not selectable by labels: an IP block, see {@link NetworkFlowsProps.apiServerCidr}). */
-  | { readonly kind: 'apiServer' }
-  /** Any address (ingress to exposed UIs; egress to external databases and git hosts). */
-  | { readonly kind: 'anywhere' };
+export type FlowPeer = PodsPeer | ApiServerPeer | AnywherePeer;
+
+/** Pods of the namespace. */
+export interface PodsPeer {
+  /** Discriminator. */
+  readonly kind: 'pods';
+  /** Which pods. */
+  readonly group: PodGroup;
+}
+
+/** The Kubernetes API server (not selectable by labels: an IP block, see {@link NetworkFlowsProps.apiServerCidr}). */
+export interface ApiServerPeer {
+  /** Discriminator. */
+  readonly kind: 'apiServer';
+}
+
+/** Any address (ingress to exposed UIs; egress to external databases and git hosts). */
+export interface AnywherePeer {
+  /** Discriminator. */
+  readonly kind: 'anywhere';
+}
 
 /** Ports of a flow. */
 export interface FlowPort {
@@ -61,8 +75,21 @@ export interface NetworkFlowsProps {
   readonly apiServerPorts?: readonly number[];
 }
 
+/** Pods in a namespace, by labels. */
+export interface NamespacedPods {
+  /** Namespace of the pods. */
+  readonly namespace: string;
+  /** Labels of the pods. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 /** Pods of the cluster DNS (kube-dns / CoreDNS) in kube-system. */
-export const CLUSTER_DNS = { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } } as const;
+export const CLUSTER_DNS: NamespacedPods = {
+  /** Namespace of the DNS pods. */
+  namespace: 'kube-system',
+  /** Labels of the DNS pods. */
+  labels: { 'k8s-app': 'kube-dns' },
+};
 
 const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
 

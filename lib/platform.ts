@@ -173,6 +173,7 @@ export class SparkAirflowPlatform extends Chart {
   /** The DAG contract environment given to Airflow. */
   public readonly dagEnvironment: Readonly<Record<string, string>>;
 
+  /** Validates the whole config first (nothing is built from a bad one), then builds every construct. */
   constructor(scope: Construct, id: string, props: SparkAirflowPlatformProps) {
     validatePlatformConfig(props.config);
     const namespaceName = props.config.namespace?.name ?? DEFAULT_NAMESPACE;

@@ -21,9 +21,13 @@ export interface ContainerResources {
 
 /** Parsed, validated resources. */
 export interface ParsedResources {
+  /** CPU request in millicores. */
   readonly cpuRequestMillis: number;
+  /** CPU limit in millicores. */
   readonly cpuLimitMillis: number;
+  /** Memory request in bytes. */
   readonly memoryRequestBytes: number;
+  /** Memory limit in bytes. */
   readonly memoryLimitBytes: number;
 }
 

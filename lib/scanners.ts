@@ -13,8 +13,11 @@ export interface ScannerSuppression {
   readonly reason: string;
 }
 
+/** Names of the suppressions in {@link SUPPRESSIONS}. */
+export type SuppressionName = 'imageDigest' | 'imagePullPolicy' | 'secretEnv' | 'apiToken' | 'imageUser';
+
 /** The suppressions the constructs use, by cause. */
-export const SUPPRESSIONS = {
+export const SUPPRESSIONS: Readonly<Record<SuppressionName, ScannerSuppression>> = {
   imageDigest: {
     check: 'CKV_K8S_43',
     reason: 'images are pinned by full version tag in lib/versions.ts; give repo@sha256:<digest> in the config to pin digests (validation accepts both)',
@@ -35,7 +38,7 @@ export const SUPPRESSIONS = {
     check: 'CKV_K8S_40',
     reason: 'runs as the image\'s own non-root user (spark 185, postgres 999), which owns the image\'s files',
   },
-} as const satisfies Record<string, ScannerSuppression>;
+};
 
 const PREFIX = 'checkov.io/skip';
 

@@ -11,13 +11,29 @@ import { checkDns1123Label, IssueCollector, ValidationError } from './validation
 import { AIRFLOW_UID, IMAGES } from './versions';
 
 /** How one key of a generated Secret gets its value. */
-export type GeneratedValue =
-  /** A Fernet key (32 random bytes, URL-safe base64), e.g. Airflow's fernet-key. */
-  | { readonly generate: 'fernet' }
-  /** 32 random bytes as a URL-safe token. */
-  | { readonly generate: 'token' }
-  /** A SQLAlchemy PostgreSQL URL whose password is another (generated) key of the same Secret. */
-  | { readonly generate: 'postgres-url'; readonly passwordKey: string; readonly user: string; readonly host: string; readonly port: number; readonly database: string };
+export type GeneratedValue = RandomValue | PostgresUrlValue;
+
+/** A random value: a Fernet key (32 random bytes, URL-safe base64) or a URL-safe token of 32 random bytes. */
+export interface RandomValue {
+  /** `fernet` or `token`. */
+  readonly generate: 'fernet' | 'token';
+}
+
+/** A SQLAlchemy PostgreSQL URL whose password is another (generated) key of the same Secret. */
+export interface PostgresUrlValue {
+  /** Discriminator. */
+  readonly generate: 'postgres-url';
+  /** The key of the generated password. */
+  readonly passwordKey: string;
+  /** Database user. */
+  readonly user: string;
+  /** Database host. */
+  readonly host: string;
+  /** Database port. */
+  readonly port: number;
+  /** Database name. */
+  readonly database: string;
+}
 
 /** A Secret the bootstrap Job creates when it does not exist. */
 export interface GeneratedSecret {

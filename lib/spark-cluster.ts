@@ -32,9 +32,13 @@ export const SPARK_PORTS = {
  * port up to `spark.port.maxRetries`, 16 by default, when several share a worker).
  */
 export const SPARK_APP_PORTS = {
+  /** `spark.driver.port`. */
   driver: 7078,
+  /** `spark.driver.blockManager.port`. */
   driverBlockManager: 7079,
+  /** `spark.blockManager.port` of the executors. */
   executorBlockManagerFirst: 7080,
+  /** The last port an executor may take (first + spark.port.maxRetries). */
   executorBlockManagerLast: 7096,
 } as const;
 
@@ -194,7 +198,10 @@ const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9]
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const SPARK_CONF_KEY = /^spark\.[A-Za-z0-9_.-]+$/;
 
-/** The validated, defaulted view of {@link SparkClusterProps}. */
+/**
+ * The validated, defaulted view of {@link SparkClusterProps}.
+ * @internal
+ */
 export interface ResolvedSparkCluster {
   readonly namespace: string;
   readonly image: string;
@@ -225,6 +232,7 @@ function mebibytes(issues: IssueCollector, field: string, value: unknown): numbe
 /**
  * Validates {@link SparkClusterProps} and applies defaults. Returns every problem found,
  * with field paths relative to the props.
+ * @internal
  */
 export function resolveSparkCluster(props: SparkClusterProps, chartNamespace?: string): { resolved?: ResolvedSparkCluster; issues: readonly ValidationIssue[] } {
   const issues = new IssueCollector();
@@ -334,7 +342,10 @@ export function resolveSparkCluster(props: SparkClusterProps, chartNamespace?: s
  * The standalone REST submission gateway (6066) is disabled and never exposed.
  */
 export class SparkCluster extends Construct {
-  /** The validated configuration this cluster was built from. */
+  /**
+   * The validated configuration this cluster was built from.
+   * @internal
+   */
   public readonly config: ResolvedSparkCluster;
   /** `spark://<master>.<namespace>.svc.cluster.local:7077`, what workers and clients connect to. */
   public readonly masterUrl: string;
@@ -351,6 +362,7 @@ export class SparkCluster extends Construct {
   /** The ConfigMap holding spark-defaults.conf. */
   public readonly confMap: kplus.ConfigMap;
 
+  /** Validates `props` (throws a ValidationError naming every bad field) and builds the cluster. */
   constructor(scope: Construct, id: string, props: SparkClusterProps = {}) {
     super(scope, id);
     const { resolved, issues } = resolveSparkCluster(props, Chart.of(this).namespace);

@@ -75,7 +75,19 @@ export function largestWorkerMemoryMiB(limitMiB: number, daemonHeapMiB: number):
 }
 
 /** Result of planning: a plan, or the reason none fits. */
-export type PlanResult = { readonly ok: true; readonly plan: WorkerMemoryPlan } | { readonly ok: false; readonly reason: string };
+export type PlanResult =
+  | {
+    /** The plan fits. */
+    readonly ok: true;
+    /** How the limit is divided. */
+    readonly plan: WorkerMemoryPlan;
+  }
+  | {
+    /** Nothing fits. */
+    readonly ok: false;
+    /** Why, with the arithmetic. */
+    readonly reason: string;
+  };
 
 /**
  * Plans a worker's memory. With `workerMemoryMiB` undefined, derives the largest value that fits;

@@ -32,13 +32,18 @@ export interface SparkSubmitterRbacProps {
 }
 
 /** Labels the DAG helper (dags/spark_tasks.py) puts on its task pods, per submit target. */
-export const TASK_POD_LABELS = {
+export const TASK_POD_LABELS: Readonly<Record<'k8s' | 'standalone', Readonly<Record<string, string>>>> = {
   k8s: { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'k8s' },
   standalone: { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'standalone' },
-} as const;
+};
 
 /** Ports Spark uses on Kubernetes by default (driver RPC and block managers). */
-export const SPARK_K8S_PORTS = { driver: 7078, blockManager: 7079 } as const;
+export const SPARK_K8S_PORTS = {
+  /** `spark.driver.port` default on Kubernetes. */
+  driver: 7078,
+  /** `spark.blockManager.port` default on Kubernetes (driver and executors). */
+  blockManager: 7079,
+} as const;
 
 /** Spark drivers and executors on Kubernetes, by the `spark-role` label Spark sets. */
 export const SPARK_K8S_PODS: Readonly<Record<'driver' | 'executor', PodGroup>> = {
@@ -49,7 +54,7 @@ export const SPARK_K8S_PODS: Readonly<Record<'driver' | 'executor', PodGroup>> =
 const core = (resourceType: string): kplus.IApiResource => kplus.ApiResource.custom({ apiGroup: '', resourceType });
 
 /** The core-group resources our grants name. Never `*`. */
-export const RESOURCES = {
+export const RESOURCES: Readonly<Record<'pods' | 'podsLog' | 'podsExec' | 'services' | 'configMaps' | 'persistentVolumeClaims' | 'events' | 'secrets', kplus.IApiResource>> = {
   pods: core('pods'),
   podsLog: core('pods/log'),
   podsExec: core('pods/exec'),
@@ -58,7 +63,7 @@ export const RESOURCES = {
   persistentVolumeClaims: core('persistentvolumeclaims'),
   events: core('events'),
   secrets: core('secrets'),
-} as const;
+};
 
 /**
  * The pod template of Spark driver and executor pods: the Pod Security `restricted` context of
@@ -129,6 +134,7 @@ export class SparkSubmitterRbac extends Construct {
   /** The submit/monitor task pods (target k8s). */
   public readonly taskPods: PodGroup;
 
+  /** Creates the ServiceAccounts and pod templates; grants come from the intent methods. */
   constructor(scope: Construct, id: string, props: SparkSubmitterRbacProps = {}) {
     super(scope, id);
     const issues = new IssueCollector();

@@ -35,6 +35,11 @@ export class ValidationError extends Error {
   /** The environment the configuration belongs to, when known. */
   public readonly environment?: string;
 
+  /**
+   * Builds the error from every problem found.
+   * @param issues the problems
+   * @param environment the environment they belong to, when known
+   */
   constructor(issues: readonly ValidationIssue[], environment?: string) {
     const where = environment === undefined ? 'Invalid configuration' : `Invalid configuration for environment "${environment}"`;
     const lines = issues.map((issue) => `  - ${formatIssue(issue)}`);
@@ -54,6 +59,10 @@ export class ValidationError extends Error {
 export class IssueCollector {
   private readonly found: ValidationIssue[] = [];
 
+  /**
+   * Starts an empty collection.
+   * @param prefix dotted path prepended to every field
+   */
   constructor(private readonly prefix = '') {}
 
   /** Records a problem with `field` (relative to this collector's prefix). */
@@ -88,7 +97,12 @@ export function checkDns1123Label(issues: IssueCollector, field: string, value: 
 }
 
 /** The range the API server allows for NodePorts by default. */
-export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
+export const NODE_PORT_RANGE = {
+  /** Lowest NodePort. */
+  min: 30000,
+  /** Highest NodePort. */
+  max: 32767,
+} as const;
 
 /** Checks a NodePort value. */
 export function checkNodePort(issues: IssueCollector, field: string, value: unknown): value is number {

@@ -1,0 +1,197 @@
+/**
+ * `npm run diagram`: the architecture picture, generated from the synthesized objects of each
+ * environment (never drawn by hand). Writes docs/architecture-<env>.md (Mermaid) and the dev
+ * diagram into README.md between the diagram markers. `--check` exits 1 when a committed file
+ * is stale (CI and a test use it).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Testing } from 'cdk8s';
+import { PlatformConfig, podSpecOf, SparkAirflowPlatform } from '../lib';
+import { ENVIRONMENTS } from '../stacks/environments';
+import { REPO_ROOT } from '../stacks/paths';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
+
+export const README_START = '<!-- diagram:dev:start -->';
+export const README_END = '<!-- diagram:dev:end -->';
+
+const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'];
+
+/** Pods the platform does not create itself but selects in NetworkPolicies, named for people. */
+function virtualGroupName(labels: Record<string, string>): string | undefined {
+  if (labels['spark-role'] === 'driver') return 'Spark driver pods';
+  if (labels['spark-role'] === 'executor') return 'Spark executor pods';
+  if (labels['app.kubernetes.io/name'] === 'spark-job') return `task pods: spark-job ${labels['spark-airflow-k8s/target'] ?? ''}`.trim();
+  return undefined;
+}
+
+function id(text: string): string {
+  return text.replace(/[^A-Za-z0-9]/g, '_');
+}
+
+function matches(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+function ports(list: Obj[] | undefined): string {
+  return (list ?? []).map((p) => (p.endPort ? `${p.port}-${p.endPort}` : String(p.port ?? p.containerPort))).join(',');
+}
+
+/** The Mermaid flowchart of one environment. */
+export function mermaid(config: PlatformConfig): string {
+  const objects = new SparkAirflowPlatform(Testing.app(), 'spark-airflow', { config }).toJson() as Obj[];
+  const ns = objects.find((o) => o.kind === 'Namespace') as Obj;
+  const workloads = objects.filter((o) => WORKLOAD_KINDS.includes(o.kind));
+  const podLabels = (w: Obj): Record<string, string> => (w.spec.template?.metadata?.labels ?? {}) as Record<string, string>;
+  const lines: string[] = ['flowchart LR'];
+  const virtual = new Map<string, string>();
+  const nodeFor = (selector: Record<string, string>): string[] => {
+    const hits = workloads.filter((w) => matches(selector, podLabels(w))).map((w) => id(`${w.kind}_${w.metadata.name}`));
+    if (hits.length > 0) return hits;
+    const name = virtualGroupName(selector);
+    if (!name) return [];
+    if (!virtual.has(name)) virtual.set(name, id(`pods_${name}`));
+    return [virtual.get(name) as string];
+  };
+
+  lines.push(`  subgraph ns["namespace ${ns.metadata.name} · Pod Security ${ns.metadata.labels['pod-security.kubernetes.io/enforce']}"]`);
+  for (const w of workloads) {
+    const spec = podSpecOf(w) ?? {};
+    const containerPorts = (spec.containers ?? []).flatMap((c: Obj) => c.ports ?? []);
+    const sa = spec.serviceAccountName ? `<br/>sa: ${spec.serviceAccountName}` : '';
+    const replicas = w.kind === 'DaemonSet' ? 'one per node' : w.kind === 'Job' ? 'job' : `${w.spec.replicas ?? 1} replica`;
+    lines.push(`    ${id(`${w.kind}_${w.metadata.name}`)}["${w.kind} ${w.metadata.name}<br/>${replicas}${containerPorts.length ? `<br/>:${ports(containerPorts)}` : ''}${sa}"]`);
+  }
+  for (const s of objects.filter((o) => o.kind === 'Service')) {
+    const exposed = s.spec.type === 'NodePort' ? ` NodePort ${s.spec.ports.map((p: Obj) => p.nodePort).join(',')}` : s.spec.clusterIP === 'None' ? ' headless' : '';
+    lines.push(`    ${id(`svc_${s.metadata.name}`)}(["Service ${s.metadata.name}<br/>${ports(s.spec.ports)}${exposed}"])`);
+    for (const target of nodeFor(s.spec.selector ?? {})) lines.push(`    ${id(`svc_${s.metadata.name}`)} --> ${target}`);
+  }
+  const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+  // Collect the other nodes the policies and RBAC need first, so they are declared inside the namespace.
+  for (const p of policies) {
+    nodeFor(p.spec.podSelector.matchLabels ?? {});
+    for (const rule of [...(p.spec.ingress ?? []), ...(p.spec.egress ?? [])]) {
+      for (const peer of [...(rule.from ?? []), ...(rule.to ?? [])]) if (peer.podSelector && !peer.namespaceSelector) nodeFor(peer.podSelector.matchLabels ?? {});
+    }
+  }
+  for (const [name, node] of [...virtual.entries()].sort()) lines.push(`    ${node}[/"${name}"/]`);
+  // ServiceAccounts and what their Roles allow.
+  const bindings = objects.filter((o) => o.kind === 'RoleBinding');
+  for (const sa of objects.filter((o) => o.kind === 'ServiceAccount')) {
+    // resource (and names) -> verbs, merged over every Role bound to the account
+    const grants = new Map<string, Set<string>>();
+    for (const b of bindings.filter((x) => x.subjects.some((s: Obj) => s.name === sa.metadata.name))) {
+      const role = objects.find((o) => o.kind === 'Role' && o.metadata.name === b.roleRef.name) as Obj;
+      for (const rule of role.rules) {
+        for (const r of rule.resources) {
+          const key = `${r}${rule.resourceNames ? ` (${rule.resourceNames.join(',')})` : ''}`;
+          const verbs = grants.get(key) ?? new Set<string>();
+          for (const v of rule.verbs) verbs.add(v);
+          grants.set(key, verbs);
+        }
+      }
+    }
+    const text = [...grants].sort(([a], [b]) => a.localeCompare(b)).map(([r, verbs]) => `${r}: ${[...verbs].join(' ')}`);
+    lines.push(`    ${id(`sa_${sa.metadata.name}`)}{{"ServiceAccount ${sa.metadata.name}<br/>${text.join('<br/>') || 'no grants'}"}}`);
+  }
+  lines.push('  end');
+  lines.push('  apiserver[("Kubernetes API server")]');
+  lines.push('  outside(("outside the cluster"))');
+  // Who runs as which ServiceAccount, and which pods each creates (launch path).
+  for (const w of workloads) {
+    const sa = podSpecOf(w)?.serviceAccountName;
+    if (sa) lines.push(`  ${id(`${w.kind}_${w.metadata.name}`)} -. runs as .-> ${id(`sa_${sa}`)}`);
+  }
+  // The pods created at run time run as the accounts the DAG contract names.
+  const scheduler = workloads.find((w) => w.metadata.name === 'airflow-scheduler');
+  const dagEnv = Object.fromEntries(((podSpecOf(scheduler ?? {})?.containers?.[0]?.env ?? []) as Obj[]).map((e) => [e.name, e.value]));
+  const runtimeAccounts: [Record<string, string>, string | undefined][] = [
+    [{ 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'k8s' }, dagEnv.SPARK_SUBMITTER_SERVICE_ACCOUNT],
+    [{ 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'standalone' }, dagEnv.SPARK_SUBMITTER_SERVICE_ACCOUNT],
+    [{ 'spark-role': 'driver' }, dagEnv.SPARK_DRIVER_SERVICE_ACCOUNT],
+  ];
+  for (const [pods, sa] of runtimeAccounts) {
+    if (sa) for (const node of nodeFor(pods)) lines.push(`  ${node} -. runs as .-> ${id(`sa_${sa}`)}`);
+  }
+  const creates = (sa: string) => bindings.some((b) => b.subjects.some((s: Obj) => s.name === sa) &&
+    (objects.find((o) => o.kind === 'Role' && o.metadata.name === b.roleRef.name) as Obj).rules.some((r: Obj) => r.resources.includes('pods') && r.verbs.includes('create')));
+  const launch: [string, Record<string, string>][] = [
+    [podSpecOf(scheduler ?? {})?.serviceAccountName ?? 'airflow', { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'k8s' }],
+    [podSpecOf(scheduler ?? {})?.serviceAccountName ?? 'airflow', { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'standalone' }],
+    [dagEnv.SPARK_SUBMITTER_SERVICE_ACCOUNT ?? 'spark-submitter', { 'spark-role': 'driver' }],
+    [dagEnv.SPARK_DRIVER_SERVICE_ACCOUNT ?? 'spark-driver', { 'spark-role': 'executor' }],
+  ];
+  for (const [sa, pods] of launch) {
+    if (creates(sa)) for (const target of nodeFor(pods)) lines.push(`  ${id(`sa_${sa}`)} ==creates pods==> ${target}`);
+  }
+  // Network flows from the NetworkPolicies (ingress side; egress to outside and to the API server).
+  const edges = new Set<string>();
+  for (const p of policies) {
+    const targets = nodeFor(p.spec.podSelector.matchLabels ?? {});
+    for (const rule of p.spec.ingress ?? []) {
+      for (const peer of rule.from ?? []) {
+        const sources = peer.ipBlock ? ['outside'] : nodeFor(peer.podSelector?.matchLabels ?? {});
+        for (const s of sources) for (const t of targets) edges.add(`  ${s} -- "${ports(rule.ports)}" --> ${t}`);
+      }
+    }
+    for (const rule of p.spec.egress ?? []) {
+      for (const peer of rule.to ?? []) {
+        if (!peer.ipBlock) continue;
+        const api = (rule.ports ?? []).some((x: Obj) => x.port === 443 || x.port === 6443) && !(rule.ports ?? []).some((x: Obj) => x.port === 22);
+        for (const s of targets) edges.add(`  ${s} -- "${ports(rule.ports)}" --> ${api ? 'apiserver' : 'outside'}`);
+      }
+    }
+  }
+  lines.push(...[...edges].sort());
+  return `${lines.join('\n')}\n`;
+}
+
+/** docs/architecture-<env>.md. */
+export function architectureDoc(env: string, config: PlatformConfig): string {
+  return [
+    `# Architecture: ${env}`,
+    '',
+    `Generated by \`npm run diagram\` from the objects synthesized for \`${env}\` (do not edit).`,
+    'Boxes are workloads, rounded boxes Services, hexagons ServiceAccounts with what their Roles allow,',
+    'slanted boxes the pods Airflow and Spark create at run time; labelled arrows are the flows the',
+    'NetworkPolicies allow (everything else is denied), thick arrows who creates which pods.',
+    '',
+    '```mermaid',
+    mermaid(config).trimEnd(),
+    '```',
+    '',
+  ].join('\n');
+}
+
+/** README.md with the dev diagram between the markers. */
+export function readmeWithDiagram(readme: string): string {
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start < 0 || end < start) throw new Error(`README.md has no ${README_START} ... ${README_END} markers`);
+  const block = `${README_START}\n\`\`\`mermaid\n${mermaid(ENVIRONMENTS.dev).trimEnd()}\n\`\`\`\n`;
+  return readme.slice(0, start) + block + readme.slice(end);
+}
+
+function main(): void {
+  const check = process.argv.includes('--check');
+  const outputs = new Map<string, string>();
+  for (const [env, config] of Object.entries(ENVIRONMENTS)) outputs.set(path.join(REPO_ROOT, 'docs', `architecture-${env}.md`), architectureDoc(env, config));
+  const readmePath = path.join(REPO_ROOT, 'README.md');
+  outputs.set(readmePath, readmeWithDiagram(fs.readFileSync(readmePath, 'utf8')));
+  const stale = [...outputs].filter(([file, text]) => !fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text).map(([file]) => path.relative(REPO_ROOT, file));
+  if (check) {
+    if (stale.length > 0) {
+      process.stderr.write(`stale architecture diagrams: ${stale.join(', ')}; run \`npm run diagram\` and commit\n`);
+      process.exitCode = 1;
+    }
+    return;
+  }
+  fs.mkdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true });
+  for (const [file, text] of outputs) fs.writeFileSync(file, text);
+  process.stdout.write(stale.length ? `updated ${stale.join(', ')}\n` : 'diagrams are up to date\n');
+}
+
+if (require.main === module) main();
