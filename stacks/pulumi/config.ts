@@ -115,8 +115,9 @@ export function readOverrides(stack: string, source: ConfigSource): StackOverrid
     }
   }
   const out: StackOverrides = {};
-  const put = <K extends keyof StackOverrides>(key: K, value: StackOverrides[K] | undefined) => {
-    if (value !== undefined) out[key] = value;
+  // Each key's type is checked by the switch below; CONFIG_KEYS ties key names to those types.
+  const put = (key: string, value: unknown) => {
+    (out as Record<string, unknown>)[key] = value;
   };
   for (const spec of CONFIG_KEYS) {
     const raw = source.get(spec.key);
@@ -125,19 +126,19 @@ export function readOverrides(stack: string, source: ConfigSource): StackOverrid
     switch (spec.type) {
       case 'string':
         if (raw.trim() === '') bad('must not be empty');
-        else put(spec.key as 'sparkImage', raw);
+        else put(spec.key, raw);
         break;
       case 'boolean':
         if (raw !== 'true' && raw !== 'false') bad('must be true or false');
-        else put(spec.key as 'sparkUiExpose', raw === 'true');
+        else put(spec.key, raw === 'true');
         break;
       case 'integer':
         if (!/^-?\d+$/.test(raw.trim())) bad('must be an integer');
-        else put(spec.key as 'sparkUiNodePort', Number(raw));
+        else put(spec.key, Number(raw));
         break;
       case 'resources': {
         const parsed = parseResources(spec.key, raw, problems);
-        if (parsed) put(spec.key as 'sparkMasterResources', parsed);
+        if (parsed) put(spec.key, parsed);
         break;
       }
       case 'componentResources': {
@@ -152,7 +153,7 @@ export function readOverrides(stack: string, source: ConfigSource): StackOverrid
           const parsed = parseResources(`${spec.key}.${component}`, value, problems);
           if (parsed) result[component as (typeof AIRFLOW_COMPONENTS)[number]] = parsed;
         }
-        put('airflowResources', result);
+        put(spec.key, result);
         break;
       }
     }
