@@ -421,12 +421,7 @@ export class SparkCluster extends Construct {
             SPARK_DAEMON_MEMORY: kplus.EnvValue.fromValue(`${c.master.daemonMemoryMiB}m`),
             ...authEnv,
           },
-          ports: [
-            { name: 'rpc', number: SPARK_PORTS.masterRpc },
-            { name: 'http', number: SPARK_PORTS.masterUi },
-          ],
-          readiness: kplus.Probe.fromHttpGet('/', { port: SPARK_PORTS.masterUi, initialDelaySeconds: durationSeconds(5), periodSeconds: durationSeconds(10), failureThreshold: 3 }),
-          liveness: kplus.Probe.fromHttpGet('/', { port: SPARK_PORTS.masterUi, initialDelaySeconds: durationSeconds(30), periodSeconds: durationSeconds(20), failureThreshold: 6 }),
+          ...daemonPorts(SPARK_PORTS.masterRpc, SPARK_PORTS.masterUi),
           resources: toKplusResources(c.master.resources),
           securityContext: containerSecurityContext(SPARK_RUN_AS),
         },
@@ -483,12 +478,7 @@ export class SparkCluster extends Construct {
             SPARK_LOCAL_DIRS: kplus.EnvValue.fromValue('/tmp'),
             ...authEnv,
           },
-          ports: [
-            { name: 'rpc', number: SPARK_PORTS.workerRpc },
-            { name: 'http', number: SPARK_PORTS.workerUi },
-          ],
-          readiness: kplus.Probe.fromHttpGet('/', { port: SPARK_PORTS.workerUi, initialDelaySeconds: durationSeconds(5), periodSeconds: durationSeconds(10), failureThreshold: 3 }),
-          liveness: kplus.Probe.fromHttpGet('/', { port: SPARK_PORTS.workerUi, initialDelaySeconds: durationSeconds(30), periodSeconds: durationSeconds(20), failureThreshold: 6 }),
+          ...daemonPorts(SPARK_PORTS.workerRpc, SPARK_PORTS.workerUi),
           resources: toKplusResources(c.worker.resources),
           securityContext: containerSecurityContext(SPARK_RUN_AS),
         },
@@ -557,8 +547,13 @@ function pods(group: PodGroup): FlowPeer {
   return { kind: 'pods', group };
 }
 
-function durationSeconds(seconds: number) {
-  return Duration.seconds(seconds);
+/** RPC and UI ports of a Spark daemon, with readiness and liveness probes on the UI. */
+function daemonPorts(rpc: number, ui: number): Pick<kplus.ContainerProps, 'ports' | 'readiness' | 'liveness'> {
+  return {
+    ports: [{ name: 'rpc', number: rpc }, { name: 'http', number: ui }],
+    readiness: kplus.Probe.fromHttpGet('/', { port: ui, initialDelaySeconds: Duration.seconds(5), periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
+    liveness: kplus.Probe.fromHttpGet('/', { port: ui, initialDelaySeconds: Duration.seconds(30), periodSeconds: Duration.seconds(20), failureThreshold: 6 }),
+  };
 }
 
 function selectPods(service: kplus.Service, labels: Record<string, string>): void {

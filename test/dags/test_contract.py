@@ -280,23 +280,13 @@ def _selects(policy: dict[str, Any], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in wanted.items())
 
 
-def _egress_ports(policies: list[dict[str, Any]], labels: dict[str, str]) -> set[int]:
+def _allowed_ports(policies: list[dict[str, Any]], labels: dict[str, str], direction: str) -> set[int]:
+    """Ports the pods with `labels` may use in `direction` ("Ingress" or "Egress"), over every policy selecting them."""
     ports: set[int] = set()
     for policy in policies:
-        if not _selects(policy, labels) or "Egress" not in policy["spec"]["policyTypes"]:
+        if not _selects(policy, labels) or direction not in policy["spec"]["policyTypes"]:
             continue
-        for rule in policy["spec"].get("egress", []):
-            for port in rule.get("ports", []):
-                ports.update(range(port["port"], port.get("endPort", port["port"]) + 1))
-    return ports
-
-
-def _ingress_ports(policies: list[dict[str, Any]], labels: dict[str, str]) -> set[int]:
-    ports: set[int] = set()
-    for policy in policies:
-        if not _selects(policy, labels) or "Ingress" not in policy["spec"]["policyTypes"]:
-            continue
-        for rule in policy["spec"].get("ingress", []):
+        for rule in policy["spec"].get(direction.lower(), []):
             for port in rule.get("ports", []):
                 ports.update(range(port["port"], port.get("endPort", port["port"]) + 1))
     return ports
@@ -311,10 +301,10 @@ def test_network_policies_let_the_dag_task_pods_do_their_work(env):
     for task in (k8s.get_task("submit"), k8s.get_task("monitor")):
         labels = task.labels
         # Default deny selects every pod; the task pods may reach DNS and the API server.
-        assert {53, 443, 6443} <= _egress_ports(policies, labels), f"{env}: {task.task_id} {labels}"
+        assert {53, 443, 6443} <= _allowed_ports(policies, labels, "Egress"), f"{env}: {task.task_id} {labels}"
     run = standalone.get_task("submit")
-    egress = _egress_ports(policies, run.labels)
-    ingress = _ingress_ports(policies, run.labels)
+    egress = _allowed_ports(policies, run.labels, "Egress")
+    ingress = _allowed_ports(policies, run.labels, "Ingress")
     assert {53, 7077} <= egress, "the standalone driver registers with the master"
     assert set(range(spark_tasks.STANDALONE_EXECUTOR_BLOCK_MANAGER_PORT, spark_tasks.STANDALONE_EXECUTOR_BLOCK_MANAGER_PORT + 17)) <= egress
     assert {spark_tasks.STANDALONE_DRIVER_PORT, spark_tasks.STANDALONE_DRIVER_BLOCK_MANAGER_PORT} <= ingress, "executors reach the driver"
