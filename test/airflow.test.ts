@@ -255,6 +255,34 @@ describe('DagSource kinds', () => {
   });
 });
 
+describe.each([
+  ['configMap', () => DagSource.configMap({ directory: DAGS_DIR }), {}],
+  ['gitSync', () => DagSource.gitSync({ repo: 'https://github.com/example/dags.git', subPath: 'dags' }), {}],
+  ['persistentVolumeClaim', () => DagSource.persistentVolumeClaim('shared-dags'), {}],
+  ['hostPath', () => DagSource.hostPath('/opt/dags'), { namespace: { podSecurity: { enforce: 'privileged' as const } } }],
+] as const)('with DagSource.%s', (kind, source, extra) => {
+  const objects = synthPlatform(withAirflow({ dags: source() }, extra));
+
+  test('holds the expected Airflow inventory', () => {
+    const airflow = inventory(objects).filter((n) => n.includes('/airflow-') && !n.startsWith('NetworkPolicy/'));
+    const dagsConfigMap = kind === 'configMap' ? ['ConfigMap/airflow-dags'] : [];
+    expect(airflow).toEqual([
+      'Role/airflow-launch-pods', 'RoleBinding/airflow-launch-pods', 'ConfigMap/airflow-config', ...dagsConfigMap,
+      'Service/airflow-postgresql', 'StatefulSet/airflow-postgresql', 'PersistentVolumeClaim/airflow-postgresql-data',
+      'Job/airflow-db-migrate-a2e9ec25', 'Deployment/airflow-api-server', 'Service/airflow-scheduler', 'StatefulSet/airflow-scheduler',
+      'Deployment/airflow-dag-processor', 'Service/airflow-triggerer', 'StatefulSet/airflow-triggerer', 'Service/airflow-api-server', 'Service/airflow-ui',
+    ]);
+  });
+
+  test('matches the snapshot of its DAG-related objects', () => {
+    const dagParts = DAG_COMPONENTS.map((name) => {
+      const spec = podSpec(component(objects, name as keyof typeof COMPONENTS));
+      return { name, volumes: spec.volumes, containers: spec.containers.map((c: K8sObject) => ({ name: c.name, args: c.args, mounts: c.volumeMounts })), init: spec.initContainers.map((c: K8sObject) => c.name) };
+    });
+    expect({ cfg: find(objects, 'ConfigMap', 'airflow-config').data['airflow.cfg'], dagParts }).toMatchSnapshot();
+  });
+});
+
 describe('KubernetesExecutor', () => {
   const objects = synthPlatform(withAirflow({ executor: 'KubernetesExecutor' }));
 
