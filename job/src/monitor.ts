@@ -241,7 +241,7 @@ export class DriverLog {
         this.failures = this.gotData || end.ok ? 0 : this.failures + 1;
         if (this.failures === 1) {
           this.notice(
-            `spark-job monitor: cannot stream the driver log (${end.status ? `HTTP ${end.status}: ` : ''}${end.message ?? 'no data'}); retrying with backoff`,
+            `spark-job monitor: cannot stream the driver log (${end.status ? `HTTP ${end.status}: ` : ''}${end.message || (end.status === 204 ? 'no log yet, the pod is not running on a node' : 'no data')}); retrying with backoff`,
           );
         }
         const delay = Math.min(this.retryMs * 2 ** Math.max(0, this.failures - 1), 30000);

@@ -16,7 +16,7 @@ export interface Deployment {
   readonly submissionId: string | null;
 }
 
-export type FailureKind = 'already-exists' | 'forbidden' | 'connection-refused' | 'error';
+export type FailureKind = 'already-exists' | 'pod-security' | 'forbidden' | 'connection-refused' | 'error';
 
 const DEPLOYED_3_3 = /Deployed Spark application (.+) with application ID (\S+) and submission ID (\S+) into Kubernetes\.?\s*$/;
 const DEPLOYED_3_0 = /Deployed Spark application (.+) with submission ID (\S+) into Kubernetes\.?\s*$/;
@@ -135,6 +135,10 @@ export function classifyFailure(output: string): FailureKind | undefined {
   if (/reason=AlreadyExists|code=409\b|\bAlreadyExists\b|already exists/.test(output)) {
     return 'already-exists';
   }
+  // PodSecurity admission answers 403 too, but RBAC is not the cause.
+  if (/violates PodSecurity/.test(output)) {
+    return 'pod-security';
+  }
   if (/code=403\b|reason=Forbidden|\bis forbidden\b|\bForbidden\b/.test(output)) {
     return 'forbidden';
   }
@@ -147,7 +151,7 @@ export function classifyFailure(output: string): FailureKind | undefined {
   return undefined;
 }
 
-const RELEVANT = /\bERROR\b|Exception|^Caused by|Error:|Forbidden|forbidden|already exists|refused/;
+const RELEVANT = /\bERROR\b|Exception|^Caused by|Error:|Forbidden|forbidden|already exists|refused|PodSecurity/;
 const MAX_LINE = 400;
 
 /**

@@ -496,6 +496,8 @@ export async function submitK8s(opts: SubmitOptions, deps: SubmitDeps): Promise<
   const what =
     result.code === 0
       ? 'spark-submit exited 0 but did not report a deployed application ("Deployed Spark application ... into Kubernetes")'
+      : failure === 'pod-security'
+        ? `spark-submit ${exit}: the namespace's Pod Security admission rejected the driver pod; give driver and executors the restricted security context with pod templates (--driver-pod-template / SPARK_JOB_DRIVER_POD_TEMPLATE, see the spark-pod-templates ConfigMap)`
       : failure === 'forbidden'
         ? `spark-submit ${exit}: the Kubernetes API refused (403 Forbidden); check the submitter's RBAC in namespace ${namespace}`
         : failure === 'already-exists'

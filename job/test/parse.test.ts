@@ -87,6 +87,12 @@ describe('parseDeployment on older formats', () => {
 });
 
 describe('failures', () => {
+  test('tells a Pod Security rejection from an RBAC denial', () => {
+    const out = 'Exception in thread "main" io.fabric8.kubernetes.client.KubernetesClientException: Failure executing: POST at: https://127.0.0.1:6443/api/v1/namespaces/spark-clu/pods. Message: pods "spark-pi-driver" is forbidden: violates PodSecurity "restricted:v1.28": allowPrivilegeEscalation != false. Received status: Status(code=403, reason=Forbidden)';
+    expect(classifyFailure(out)).toBe('pod-security');
+    expect(relevantLines(out).join('\n')).toContain('violates PodSecurity');
+  });
+
   test.each([
     ['forbidden', 'forbidden', /pods is forbidden: User "system:serviceaccount:spark-clu:default" cannot create resource "pods"/],
     ['already-exists', 'already-exists', /already exists/],
