@@ -31,6 +31,18 @@ export const AIRFLOW_PORTS = {
   postgres: 5432,
 } as const;
 
+/** The in-cluster PostgreSQL of {@link AirflowDatabase.inCluster}: Service name, port, database and user. */
+export const IN_CLUSTER_DATABASE = {
+  /** Name of the Service, StatefulSet and (with `-data`) PVC. */
+  service: 'airflow-postgresql',
+  /** TCP port. */
+  port: 5432,
+  /** Database name. */
+  database: 'airflow',
+  /** Database user. */
+  user: 'airflow',
+} as const;
+
 /** Default NodePort of the Airflow UI (from the original single-file setup). */
 export const DEFAULT_AIRFLOW_UI_NODE_PORT = 30001;
 
@@ -366,7 +378,7 @@ export class Airflow extends Construct {
             [AIRFLOW_SECRET_KEYS.postgresPassword]: { generate: 'token' },
             [AIRFLOW_SECRET_KEYS.sqlAlchemyConn]: {
               generate: 'postgres-url', passwordKey: AIRFLOW_SECRET_KEYS.postgresPassword,
-              user: 'airflow', host: `airflow-postgresql.${this.dnsSuffix}`, port: AIRFLOW_PORTS.postgres, database: 'airflow',
+              user: IN_CLUSTER_DATABASE.user, host: `${IN_CLUSTER_DATABASE.service}.${this.dnsSuffix}`, port: IN_CLUSTER_DATABASE.port, database: IN_CLUSTER_DATABASE.database,
             },
           } : {}),
         },
@@ -686,7 +698,7 @@ export class Airflow extends Construct {
 
   private addPostgres(db: InClusterDatabase): void {
     const c = this.config;
-    const name = 'airflow-postgresql';
+    const name = IN_CLUSTER_DATABASE.service;
     const selector = selectorLabels('postgresql', 'database', name);
     const labels = objectLabels(selector);
     const service = new kplus.Service(this, 'PostgresService', {
@@ -708,14 +720,14 @@ export class Airflow extends Construct {
           image: db.options.image ?? IMAGES.postgres,
           imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
           envVariables: {
-            POSTGRES_USER: kplus.EnvValue.fromValue('airflow'),
-            POSTGRES_DB: kplus.EnvValue.fromValue('airflow'),
+            POSTGRES_USER: kplus.EnvValue.fromValue(IN_CLUSTER_DATABASE.user),
+            POSTGRES_DB: kplus.EnvValue.fromValue(IN_CLUSTER_DATABASE.database),
             // Read from a mounted Secret file, not from the environment.
             POSTGRES_PASSWORD_FILE: kplus.EnvValue.fromValue('/run/secrets/postgres/password'),
             PGDATA: kplus.EnvValue.fromValue('/var/lib/postgresql/data/pgdata'),
           },
           ports: [{ name: 'postgresql', number: AIRFLOW_PORTS.postgres }],
-          readiness: kplus.Probe.fromCommand(['pg_isready', '-h', '127.0.0.1', '-p', String(AIRFLOW_PORTS.postgres), '-U', 'airflow', '-d', 'airflow'], { periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(5), failureThreshold: 3 }),
+          readiness: kplus.Probe.fromCommand(['pg_isready', '-h', '127.0.0.1', '-p', String(IN_CLUSTER_DATABASE.port), '-U', IN_CLUSTER_DATABASE.user, '-d', IN_CLUSTER_DATABASE.database], { periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(5), failureThreshold: 3 }),
           liveness: kplus.Probe.fromTcpSocket({ port: AIRFLOW_PORTS.postgres, initialDelaySeconds: Duration.seconds(30), periodSeconds: Duration.seconds(20), failureThreshold: 6 }),
           resources: toKplusResources(c.resources.postgres),
           securityContext: containerSecurityContext(POSTGRES_RUN_AS),

@@ -14,7 +14,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as path from 'path';
-import { AIRFLOW_SECRET_KEYS, ExternalDatabase, PART_OF, PlatformConfig, SECRET_BOOTSTRAP_NAME, SPARK_AUTH_SECRET_KEY, SparkAirflowPlatform } from '../../lib';
+import { AIRFLOW_SECRET_KEYS, ExternalDatabase, IN_CLUSTER_DATABASE, PART_OF, PlatformConfig, SECRET_BOOTSTRAP_NAME, SPARK_AUTH_SECRET_KEY, SparkAirflowPlatform } from '../../lib';
 import { REPO_ROOT } from '../paths';
 import { buildApp } from '../synth';
 
@@ -45,8 +45,6 @@ export interface PlatformArgs {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ManifestObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [key: string]: any };
 
-/** The in-cluster PostgreSQL of lib/airflow.ts: Service name, port, database and user. */
-const IN_CLUSTER_DB = { service: 'airflow-postgresql', port: 5432, database: 'airflow', user: 'airflow' } as const;
 
 /** The whole platform of one environment. */
 export class Platform extends pulumi.ComponentResource {
@@ -139,12 +137,12 @@ export class Platform extends pulumi.ComponentResource {
       secrets.push(secret('airflow-database', database.options.secretName, { [database.options.secretKey ?? 'connection']: s.airflowDatabaseUrl }));
     } else {
       if (s.airflowPostgresPassword === undefined) throw new Error('Platform: the in-cluster database needs secrets.airflowPostgresPassword');
-      const host = `${IN_CLUSTER_DB.service}.${ns}.svc.cluster.local:${IN_CLUSTER_DB.port}`;
+      const host = `${IN_CLUSTER_DATABASE.service}.${ns}.svc.cluster.local:${IN_CLUSTER_DATABASE.port}`;
       secrets.push(secret('airflow-secrets', airflowSecretName, {
         ...airflowData,
         [AIRFLOW_SECRET_KEYS.postgresPassword]: s.airflowPostgresPassword,
         [AIRFLOW_SECRET_KEYS.sqlAlchemyConn]: pulumi.output(s.airflowPostgresPassword)
-          .apply((pw) => `postgresql+psycopg2://${IN_CLUSTER_DB.user}:${encodeURIComponent(pw)}@${host}/${IN_CLUSTER_DB.database}`),
+          .apply((pw) => `postgresql+psycopg2://${IN_CLUSTER_DATABASE.user}:${encodeURIComponent(pw)}@${host}/${IN_CLUSTER_DATABASE.database}`),
       }));
     }
     const auth = chart.spark.config.authentication;
