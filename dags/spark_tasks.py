@@ -61,6 +61,8 @@ ENV_POD_TEMPLATES_CONFIGMAP = "SPARK_POD_TEMPLATES_CONFIGMAP"
 """ConfigMap with ``driver.yaml`` and ``executor.yaml`` Spark pod templates (target ``k8s`` only)."""
 ENV_AUTH_SECRET_NAME = "SPARK_AUTH_SECRET_NAME"
 """Secret (key ``secret``) with the standalone cluster's shared RPC secret; empty = no authentication."""
+ENV_EXECUTOR_MEMORY = "SPARK_EXECUTOR_MEMORY"
+"""``spark.executor.memory`` that fits a standalone worker (its SPARK_WORKER_MEMORY, e.g. ``768m``)."""
 
 CONTRACT_ENV_NAMES: tuple[str, ...] = (
     ENV_JOB_IMAGE,
@@ -70,6 +72,7 @@ CONTRACT_ENV_NAMES: tuple[str, ...] = (
     ENV_MASTER_URL,
     ENV_POD_TEMPLATES_CONFIGMAP,
     ENV_AUTH_SECRET_NAME,
+    ENV_EXECUTOR_MEMORY,
 )
 
 #: The only parse-time fallbacks (DESIGN.md "Names"). Everything else has no safe default.
@@ -140,6 +143,7 @@ class SparkPlatform:
     master_url: str | None
     pod_templates_configmap: str | None
     auth_secret_name: str | None = None
+    executor_memory: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SparkPlatform:
@@ -160,6 +164,7 @@ class SparkPlatform:
             master_url=get(ENV_MASTER_URL),
             pod_templates_configmap=get(ENV_POD_TEMPLATES_CONFIGMAP),
             auth_secret_name=get(ENV_AUTH_SECRET_NAME),
+            executor_memory=get(ENV_EXECUTOR_MEMORY),
         )
 
     def missing(self, *names: str) -> list[str]:
@@ -380,6 +385,9 @@ class SparkApp:
             conf.setdefault("spark.driver.port", str(STANDALONE_DRIVER_PORT))
             conf.setdefault("spark.driver.blockManager.port", str(STANDALONE_DRIVER_BLOCK_MANAGER_PORT))
             conf.setdefault("spark.blockManager.port", str(STANDALONE_EXECUTOR_BLOCK_MANAGER_PORT))
+            if self.platform is not None and self.platform.executor_memory:
+                # Spark's default (1g) may exceed what a worker offers: the app would wait forever.
+                conf.setdefault("spark.executor.memory", self.platform.executor_memory)
             if self.platform is not None and self.platform.auth_secret_name:
                 # The cluster authenticates and encrypts RPC; the secret reaches the driver as env.
                 conf.setdefault("spark.authenticate", "true")

@@ -89,6 +89,7 @@ export const DAG_CONTRACT_ENV = [
   'SPARK_MASTER_URL',
   'SPARK_POD_TEMPLATES_CONFIGMAP',
   'SPARK_AUTH_SECRET_NAME',
+  'SPARK_EXECUTOR_MEMORY',
 ] as const;
 
 /** Default namespace name (from the original single-file setup). */
@@ -221,6 +222,8 @@ export class SparkAirflowPlatform extends Chart {
       SPARK_POD_TEMPLATES_CONFIGMAP: this.rbac.podTemplates.name,
       // Empty when the cluster runs without authentication.
       SPARK_AUTH_SECRET_NAME: this.spark.config.authentication.enabled ? this.spark.config.authentication.secretName : '',
+      // One executor per worker gets all the heap the memory arithmetic leaves (the default 1g may not fit).
+      SPARK_EXECUTOR_MEMORY: `${this.spark.memoryPlan.workerMemoryMiB}m`,
     };
     this.dagEnvironment = dagEnvironment;
     this.airflow = new Airflow(this, 'Airflow', {

@@ -107,6 +107,7 @@ describe.each(Object.keys(ENVIRONMENTS))('Airflow in %s', (env) => {
       SPARK_MASTER_URL: 'spark://spark-master.spark-clu.svc.cluster.local:7077',
       SPARK_POD_TEMPLATES_CONFIGMAP: 'spark-pod-templates',
       SPARK_AUTH_SECRET_NAME: 'spark-auth',
+      SPARK_EXECUTOR_MEMORY: { dev: '768m', staging: '2816m', prod: '13614m' }[env],
     });
     expect(inventory(objects)).toEqual(expect.arrayContaining(['ServiceAccount/spark-submitter', 'ServiceAccount/spark-driver', 'ConfigMap/spark-pod-templates', 'Service/spark-master']));
   });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type OptionSpec } from './args';
 import { CliError, ExitCode, UsageError } from './exit-codes';
@@ -298,7 +299,7 @@ export interface SparkSubmitResult {
 
 export interface SubmitDeps {
   readonly kube: () => Kube;
-  readonly runSparkSubmit: (command: string, args: readonly string[], onLine: (line: string) => void) => Promise<SparkSubmitResult>;
+  readonly runSparkSubmit: (command: string, args: readonly string[], onLine: (line: string) => void, env?: Readonly<Record<string, string>>) => Promise<SparkSubmitResult>;
   readonly now: () => Date;
   /** Progress lines (stdout). */
   readonly info: (line: string) => void;
@@ -314,11 +315,11 @@ const OUTPUT_LIMIT = 4 * 1024 * 1024;
 export const activeChildren = new Set<ChildProcess>();
 
 /** Runs spark-submit, copying its stdout and stderr to ours and keeping them for parsing. */
-export function runSparkSubmitProcess(command: string, args: readonly string[], onLine: (line: string) => void): Promise<SparkSubmitResult> {
+export function runSparkSubmitProcess(command: string, args: readonly string[], onLine: (line: string) => void, env: Readonly<Record<string, string>> = {}): Promise<SparkSubmitResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, [...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONHASHSEED: process.env.PYTHONHASHSEED ?? '0' },
+      env: { ...process.env, PYTHONHASHSEED: process.env.PYTHONHASHSEED ?? '0', ...env },
     });
     activeChildren.add(child);
     let output = '';
@@ -513,9 +514,15 @@ export async function submitStandalone(opts: SubmitOptions, deps: SubmitDeps): P
   const command = join(opts.sparkHome, 'bin', 'spark-submit');
   const submittedAt = deps.now();
   let appId: string | null = null;
-  const result = await deps.runSparkSubmit(command, buildStandaloneSubmitArgs(opts), (line) => {
-    appId = parseStandaloneAppId(line) ?? appId;
-  });
+  const auth = authConfDir(opts.sparkHome, process.env);
+  let result: SparkSubmitResult;
+  try {
+    result = await deps.runSparkSubmit(command, buildStandaloneSubmitArgs(opts), (line) => {
+      appId = parseStandaloneAppId(line) ?? appId;
+    }, auth ? { SPARK_CONF_DIR: auth.dir } : {});
+  } finally {
+    auth?.remove();
+  }
   appId = appId ?? parseStandaloneAppId(result.output);
   const value = buildReturnValue({
     driverPod: opts.driverPod,
@@ -537,6 +544,34 @@ export async function submitStandalone(opts: SubmitOptions, deps: SubmitDeps): P
     `application ${opts.appName}${appId ? ` (${appId})` : ''} failed: spark-submit ${exit}`,
     ['last relevant lines of spark-submit:', ...relevantLines(result.output)],
   );
+}
+
+/**
+ * A standalone cluster with `spark.authenticate` needs the shared secret in the driver's own
+ * SparkConf (`spark.authenticate.secret`): unlike daemons and executors, a client-mode driver
+ * does not read `_SPARK_AUTH_SECRET`. When that variable is set (from the Secret), this writes a
+ * private copy of the Spark conf directory with the secret appended to spark-defaults.conf
+ * (mode 0600, under the pod's /tmp) for spark-submit's SPARK_CONF_DIR, so the secret never
+ * appears on a command line; the copy is removed when spark-submit ends.
+ */
+export function authConfDir(sparkHome: string, env: NodeJS.ProcessEnv): { dir: string; remove: () => void } | undefined {
+  const secret = env._SPARK_AUTH_SECRET;
+  if (!secret) return undefined;
+  if (/[\r\n]/.test(secret)) throw new CliError(ExitCode.USAGE, '_SPARK_AUTH_SECRET must be a single line');
+  const source = env.SPARK_CONF_DIR || join(sparkHome, 'conf');
+  const dir = mkdtempSync(join(tmpdir(), 'spark-job-conf-'));
+  chmodSync(dir, 0o700);
+  if (existsSync(source)) {
+    for (const name of readdirSync(source)) {
+      if (statSync(join(source, name)).isFile()) copyFileSync(join(source, name), join(dir, name));
+    }
+  }
+  const defaults = join(dir, 'spark-defaults.conf');
+  const existing = existsSync(defaults) ? readFileSync(defaults, 'utf8') : '';
+  const kept = existing.split('\n').filter((line) => !/^\s*spark\.authenticate\.secret\s/.test(line)).join('\n');
+  writeFileSync(defaults, `${kept}${kept && !kept.endsWith('\n') ? '\n' : ''}spark.authenticate.secret ${secret}\n`, { mode: 0o600 });
+  chmodSync(defaults, 0o600);
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export function submit(opts: SubmitOptions, deps: SubmitDeps): Promise<number> {

@@ -3,7 +3,7 @@
  * in-process fake API, and a fake spark-submit (SPARK_HOME/bin/spark-submit) that records its
  * arguments and replays output captured from a real spark-submit 4.1.2.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeKube, RUNNING, driverPod, terminated } from './support/fake-kube';
@@ -234,6 +234,21 @@ describe('submit to a standalone master', () => {
     const value = returnJson();
     expect(Object.keys(value)).toEqual([...RETURN_VALUE_KEYS]);
     expect(value).toMatchObject({ driverPod: 'submit-pod-abc', namespace: 'spark-clu', appName: 'spark pi', appId: 'app-20261123142002-0007', submissionId: null, target: 'standalone' });
+  });
+
+  test('hands the cluster secret to the driver in a private spark-defaults.conf, never on the command line', async () => {
+    const copy = join(mkdtempSync(join(tmpdir(), 'spark-job-conf-test-')), 'seen');
+    const conf = mkdtempSync(join(tmpdir(), 'spark-job-user-conf-'));
+    writeFileSync(join(conf, 'spark-defaults.conf'), 'spark.eventLog.enabled false\n');
+    const run = await standalone({ _SPARK_AUTH_SECRET: 's3cr3t-value', SPARK_CONF_DIR: conf, FAKE_SPARK_CONF_COPY: copy });
+    expect(run.code).toBe(0);
+    const [mode, ...rest] = readFileSync(copy, 'utf8').trim().split('\n');
+    expect(mode).toBe('600');
+    expect(rest.slice(0, 2)).toEqual(['spark.eventLog.enabled false', 'spark.authenticate.secret s3cr3t-value']);
+    const dir = rest[2].replace('dir=', '');
+    expect(existsSync(dir)).toBe(false); // removed when spark-submit ended
+    expect(readFileSync(env.FAKE_SPARK_ARGS, 'utf8')).not.toContain('s3cr3t-value');
+    expect(run.stdout + run.stderr).not.toContain('s3cr3t-value');
   });
 
   test('exits with the application\'s exit code when it fails', async () => {

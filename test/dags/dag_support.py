@@ -62,6 +62,7 @@ SAMPLE_ENV: dict[str, str] = {
     spark_tasks.ENV_MASTER_URL: "spark://spark-master.spark-test.svc.cluster.local:7077",
     spark_tasks.ENV_POD_TEMPLATES_CONFIGMAP: "test-pod-templates",
     spark_tasks.ENV_AUTH_SECRET_NAME: "test-spark-auth",
+    spark_tasks.ENV_EXECUTOR_MEMORY: "1234m",
 }
 for _name in spark_tasks.CONTRACT_ENV_NAMES:
     os.environ.pop(_name, None)

@@ -45,6 +45,7 @@ def test_runs_spark_job_submit_in_client_mode_against_the_master(submit):
         "--conf", "spark.blockManager.port=7080",
         "--conf", "spark.driver.blockManager.port=7079",
         "--conf", "spark.driver.port=7078",
+        "--conf", "spark.executor.memory=1234m",
         "--conf", "spark.network.crypto.enabled=true",
         "--class", "org.apache.spark.examples.SparkPi",
         JAR,

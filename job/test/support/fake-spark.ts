@@ -18,6 +18,9 @@ export function fakeSparkHome(): string {
     script,
     `#!/usr/bin/env bash
 printf '%s\\n' "$@" > "$FAKE_SPARK_ARGS"
+if [ -n "\${FAKE_SPARK_CONF_COPY:-}" ] && [ -n "\${SPARK_CONF_DIR:-}" ]; then
+  { stat -c '%a' "$SPARK_CONF_DIR/spark-defaults.conf"; cat "$SPARK_CONF_DIR/spark-defaults.conf"; echo "dir=$SPARK_CONF_DIR"; } > "$FAKE_SPARK_CONF_COPY"
+fi
 name=; ns=; pod=
 prev=
 for a in "$@"; do
