@@ -530,6 +530,20 @@ class SparkApp:
         return [submit, monitor]
 
 
+def _app_tasks(target: Target, task_id_prefix: str, app_name: str, application: str, *, app_args: Sequence[str],
+               main_class: str | None, conf: Mapping[str, str] | None, **kwargs: Any) -> list[SparkJobPodOperator]:
+    return SparkApp(
+        app_name=app_name,
+        application=application,
+        app_args=app_args,
+        main_class=main_class,
+        conf=conf or {},
+        target=target,
+        task_id_prefix=task_id_prefix,
+        **kwargs,
+    ).tasks()
+
+
 def spark_submit_and_monitor(
     task_id_prefix: str,
     app_name: str,
@@ -541,16 +555,7 @@ def spark_submit_and_monitor(
     **kwargs: Any,
 ) -> tuple[SparkJobPodOperator, SparkJobPodOperator]:
     """Kubernetes cluster mode: ``(submit, monitor)``, chained. Call inside a DAG context."""
-    submit, monitor = SparkApp(
-        app_name=app_name,
-        application=application,
-        app_args=app_args,
-        main_class=main_class,
-        conf=conf or {},
-        target="k8s",
-        task_id_prefix=task_id_prefix,
-        **kwargs,
-    ).tasks()
+    submit, monitor = _app_tasks("k8s", task_id_prefix, app_name, application, app_args=app_args, main_class=main_class, conf=conf, **kwargs)
     return submit, monitor
 
 
@@ -565,14 +570,5 @@ def spark_submit_standalone(
     **kwargs: Any,
 ) -> SparkJobPodOperator:
     """Standalone cluster, client mode in the task pod: one task that ends with the application."""
-    (run,) = SparkApp(
-        app_name=app_name,
-        application=application,
-        app_args=app_args,
-        main_class=main_class,
-        conf=conf or {},
-        target="standalone",
-        task_id_prefix=task_id_prefix,
-        **kwargs,
-    ).tasks()
+    (run,) = _app_tasks("standalone", task_id_prefix, app_name, application, app_args=app_args, main_class=main_class, conf=conf, **kwargs)
     return run

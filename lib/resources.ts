@@ -35,13 +35,19 @@ const MIB = 2 ** 20;
 const CPU_ALLOWED = 'must be a positive CPU quantity with at most millicore precision, e.g. "250m", "1", "1.5"';
 const MEMORY_ALLOWED = 'must be a positive memory quantity that is a whole number of mebibytes, e.g. "512Mi", "2Gi"';
 
-function memory(issues: IssueCollector, field: string, value: unknown): number | undefined {
+/** Checks a memory quantity that is a whole number of MiB; returns it in MiB when valid. */
+export function checkMemoryMiB(issues: IssueCollector, field: string, value: unknown): number | undefined {
   const bytes = typeof value === 'string' ? parseMemoryBytes(value) : undefined;
   if (bytes === undefined || bytes % MIB !== 0) {
     issues.add(field, value, MEMORY_ALLOWED);
     return undefined;
   }
-  return bytes;
+  return bytes / MIB;
+}
+
+function memory(issues: IssueCollector, field: string, value: unknown): number | undefined {
+  const mib = checkMemoryMiB(issues, field, value);
+  return mib === undefined ? undefined : mib * MIB;
 }
 
 function cpu(issues: IssueCollector, field: string, value: unknown): number | undefined {

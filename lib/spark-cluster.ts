@@ -3,12 +3,12 @@ import * as kplus from 'cdk8s-plus-28';
 import { createHash } from 'crypto';
 import { Construct } from 'constructs';
 import { objectLabels, selectorLabels } from './labels';
-import { ContainerResources, ParsedResources, toKplusResources, validateResources } from './resources';
+import { checkMemoryMiB, ContainerResources, ParsedResources, toKplusResources, validateResources } from './resources';
 import { containerSecurityContext, hardenPodSpec, podSecurityContext, RunAs } from './security';
 import { planWorkerMemory, WorkerMemoryPlan, jvmOverheadMiB } from './spark-memory';
 import { checkDns1123Label, checkNodePort, checkPinnedImage, IssueCollector, ValidationError, ValidationIssue } from './validation';
 import { IMAGES, SPARK_UID, SPARK_VERSION } from './versions';
-import { parseMemoryBytes, toMiB } from './quantity';
+import { toMiB } from './quantity';
 import { FlowPeer, NetworkFlows, PodGroup } from './network';
 import { SecretBootstrap } from './secret-bootstrap';
 import { imageSuppressions, suppress, SUPPRESSIONS } from './scanners';
@@ -220,15 +220,6 @@ export interface ResolvedSparkCluster {
   readonly authentication: { readonly enabled: boolean; readonly secretName: string; readonly bootstrap: boolean };
 }
 
-function mebibytes(issues: IssueCollector, field: string, value: unknown): number | undefined {
-  const bytes = typeof value === 'string' ? parseMemoryBytes(value) : undefined;
-  if (bytes === undefined || bytes % 2 ** 20 !== 0) {
-    issues.add(field, value, 'must be a positive memory quantity that is a whole number of mebibytes, e.g. "512Mi", "2Gi"');
-    return undefined;
-  }
-  return toMiB(bytes);
-}
-
 /**
  * Validates {@link SparkClusterProps} and applies defaults. Returns every problem found,
  * with field paths relative to the props.
@@ -250,7 +241,7 @@ export function resolveSparkCluster(props: SparkClusterProps, chartNamespace?: s
   if (masterName === workerName) issues.add('workerName', workerName, 'must differ from masterName');
 
   const masterResources = validateResources(issues, 'master.resources', props.master?.resources ?? DEFAULT_MASTER_RESOURCES);
-  const masterHeap = mebibytes(issues, 'master.daemonMemory', props.master?.daemonMemory ?? DEFAULT_DAEMON_MEMORY);
+  const masterHeap = checkMemoryMiB(issues, 'master.daemonMemory', props.master?.daemonMemory ?? DEFAULT_DAEMON_MEMORY);
   if (masterResources && masterHeap !== undefined) {
     const limitMiB = toMiB(masterResources.memoryLimitBytes);
     const total = masterHeap + jvmOverheadMiB(masterHeap);
@@ -263,8 +254,8 @@ export function resolveSparkCluster(props: SparkClusterProps, chartNamespace?: s
   const worker = props.worker ?? {};
   const workerResourcesInput = worker.resources ?? DEFAULT_WORKER_RESOURCES;
   const workerResources = validateResources(issues, 'worker.resources', workerResourcesInput);
-  const daemonHeap = mebibytes(issues, 'worker.daemonMemory', worker.daemonMemory ?? DEFAULT_DAEMON_MEMORY);
-  const explicitWorkerMemory = worker.memory === undefined ? undefined : mebibytes(issues, 'worker.memory', worker.memory);
+  const daemonHeap = checkMemoryMiB(issues, 'worker.daemonMemory', worker.daemonMemory ?? DEFAULT_DAEMON_MEMORY);
+  const explicitWorkerMemory = worker.memory === undefined ? undefined : checkMemoryMiB(issues, 'worker.memory', worker.memory);
   let memoryPlan: WorkerMemoryPlan | undefined;
   if (workerResources && daemonHeap !== undefined && (worker.memory === undefined || explicitWorkerMemory !== undefined)) {
     const result = planWorkerMemory(toMiB(workerResources.memoryLimitBytes), daemonHeap, explicitWorkerMemory);
