@@ -3,10 +3,10 @@ import * as kplus from 'cdk8s-plus-28';
 import { createHash } from 'crypto';
 import { Construct } from 'constructs';
 import { ConfigMapDagSource, DagSource, DAGS_MOUNT_PATH, GitSyncDagSource, HostPathDagSource, PvcDagSource } from './dag-source';
-import { objectLabels, selectorLabels } from './labels';
+import { objectLabels, selectorLabels, selectPods } from './labels';
 import { ContainerResources, ParsedResources, toKplusResources, validateResources } from './resources';
-import { containerSecurityContext, hardenPodSpec, podSecurityContext, RunAs } from './security';
-import { checkDns1123Label, checkNodePort, checkPinnedImage, IssueCollector, ValidationError, ValidationIssue } from './validation';
+import { containerSecurityContext, containerSecurityContextJson, hardenPodSpec, podSecurityContext, podSecurityContextJson, RunAs } from './security';
+import { checkDns1123Label, checkNodePort, checkPinnedImage, isDns1123Subdomain, IssueCollector, ValidationError, ValidationIssue } from './validation';
 import { AIRFLOW_UID, AIRFLOW_VERSION, GIT_SYNC_UID, IMAGES, POSTGRES_UID } from './versions';
 import { parseMemoryBytes } from './quantity';
 import { NetworkFlows, PodGroup } from './network';
@@ -204,7 +204,6 @@ const COMPONENT_NAMES: Record<Component, string> = { apiServer: 'api-server', sc
 export const DAG_COMPONENTS: readonly string[] = ['scheduler', 'dag-processor', 'triggerer'];
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
  * The validated, defaulted view of {@link AirflowProps}.
@@ -248,7 +247,7 @@ export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { 
   const database = props.database ?? AirflowDatabase.inCluster();
   if (database instanceof ExternalDatabase) {
     const name = database.options.secretName;
-    if (typeof name !== 'string' || name === '' || !DNS1123_SUBDOMAIN.test(name) || name.length > 253) {
+    if (!isDns1123Subdomain(name)) {
       issues.add('database.secretName', name, 'must name the Secret holding the database URL (a DNS-1123 subdomain); an external database needs it');
     }
     const key = database.options.secretKey ?? 'connection';
@@ -260,7 +259,7 @@ export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { 
     const storage = o.storage ?? '8Gi';
     const bytes = parseMemoryBytes(storage);
     if (bytes === undefined || bytes % 2 ** 30 !== 0) issues.add('database.storage', storage, 'must be a whole number of gibibytes, e.g. "8Gi"');
-    if (o.storageClassName !== undefined && !DNS1123_SUBDOMAIN.test(o.storageClassName)) issues.add('database.storageClassName', o.storageClassName, 'must be a StorageClass name (DNS-1123 subdomain)');
+    if (o.storageClassName !== undefined && !isDns1123Subdomain(o.storageClassName)) issues.add('database.storageClassName', o.storageClassName, 'must be a StorageClass name (DNS-1123 subdomain)');
     checkPinnedImage(issues, 'database.image', o.image ?? IMAGES.postgres);
   }
 
@@ -812,7 +811,7 @@ export class Airflow extends Construct {
         : dags instanceof HostPathDagSource ? { name: 'dags', hostPath: { path: dags.hostDirectory, type: 'Directory' } }
           : { name: 'dags', emptyDir: {} };
     const resources = toRaw(c.resources.task);
-    const sc = { ...rawContainerSecurityContext(AIRFLOW_RUN_AS) };
+    const sc = { ...containerSecurityContextJson(AIRFLOW_RUN_AS) };
     const initContainers = dags instanceof GitSyncDagSource ? [{
       name: 'git-sync-init',
       image: IMAGES.gitSync,
@@ -823,7 +822,7 @@ export class Airflow extends Construct {
         { name: 'GITSYNC_PASSWORD', valueFrom: { secretKeyRef: { name: dags.credentialsSecret, key: 'password' } } },
       ] : [])],
       resources: toRaw(c.resources.gitSync),
-      securityContext: rawContainerSecurityContext(GIT_SYNC_RUN_AS),
+      securityContext: containerSecurityContextJson(GIT_SYNC_RUN_AS),
       volumeMounts: [{ name: 'dags', mountPath: '/git' }, { name: 'tmp', mountPath: '/tmp' }],
     }] : [];
     return {
@@ -834,7 +833,7 @@ export class Airflow extends Construct {
         serviceAccountName: c.serviceAccountName,
         automountServiceAccountToken: true,
         restartPolicy: 'Never',
-        securityContext: { runAsNonRoot: true, runAsUser: AIRFLOW_RUN_AS.user, runAsGroup: AIRFLOW_RUN_AS.group, fsGroup: AIRFLOW_RUN_AS.fsGroup, seccompProfile: { type: 'RuntimeDefault' } },
+        securityContext: podSecurityContextJson(AIRFLOW_RUN_AS),
         initContainers,
         containers: [{
           name: 'base',
@@ -866,23 +865,6 @@ function toRaw(r: ParsedResources): Record<string, Record<string, string>> {
     limits: { cpu: `${r.cpuLimitMillis}m`, memory: `${r.memoryLimitBytes / 2 ** 20}Mi` },
     requests: { cpu: `${r.cpuRequestMillis}m`, memory: `${r.memoryRequestBytes / 2 ** 20}Mi` },
   };
-}
-
-function rawContainerSecurityContext(runAs: RunAs): Record<string, unknown> {
-  return {
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ['ALL'] },
-    privileged: false,
-    readOnlyRootFilesystem: true,
-    runAsGroup: runAs.group,
-    runAsNonRoot: true,
-    runAsUser: runAs.user,
-    seccompProfile: { type: 'RuntimeDefault' },
-  };
-}
-
-function selectPods(service: kplus.Service, labels: Record<string, string>): void {
-  for (const [key, value] of Object.entries(labels)) service.selectLabel(key, value);
 }
 
 function sha256(text: string): string {

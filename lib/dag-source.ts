@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { IssueCollector } from './validation';
+import { isDns1123Subdomain, IssueCollector } from './validation';
 
 /** Largest total size of a ConfigMap's data (the API server rejects bigger objects). */
 export const CONFIG_MAP_MAX_BYTES = 1024 * 1024;
@@ -153,7 +153,6 @@ export class ConfigMapDagSource extends DagSource {
 const GIT_URL = /^(https:\/\/[A-Za-z0-9.-]+(:[0-9]+)?\/[A-Za-z0-9._~\/-]+|ssh:\/\/[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:[0-9]+)?\/[A-Za-z0-9._~\/-]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~\/-]+)$/;
 const GIT_REF = /^(?!\/|.*\/\/|.*\.\.|.*\/$|.*\.lock$|.*@\{)[A-Za-z0-9._\/-]+$/;
 const DURATION = /^([0-9]+)(s|m|h)$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** @internal */
 export class GitSyncDagSource extends DagSource {
@@ -186,7 +185,7 @@ export class GitSyncDagSource extends DagSource {
     const period = DURATION.exec(this.period);
     const seconds = period ? Number(period[1]) * { s: 1, m: 60, h: 3600 }[period[2] as 's' | 'm' | 'h'] : 0;
     if (seconds < 10) issues.add(`${field}.period`, this.period, 'must be a duration of at least 10s, e.g. "30s", "5m"');
-    if (this.credentialsSecret !== undefined && (!DNS1123_SUBDOMAIN.test(this.credentialsSecret) || this.credentialsSecret.length > 253)) {
+    if (this.credentialsSecret !== undefined && !isDns1123Subdomain(this.credentialsSecret)) {
       issues.add(`${field}.credentialsSecret`, this.credentialsSecret, 'must be the name of a Secret (DNS-1123 subdomain)');
     }
   }
@@ -200,7 +199,7 @@ export class PvcDagSource extends DagSource {
   }
 
   public validate(issues: IssueCollector, field: string): void {
-    if (typeof this.claimName !== 'string' || !DNS1123_SUBDOMAIN.test(this.claimName) || this.claimName.length > 253) {
+    if (!isDns1123Subdomain(this.claimName)) {
       issues.add(`${field}.claimName`, this.claimName, 'must be the name of a PersistentVolumeClaim (DNS-1123 subdomain)');
     }
   }

@@ -1,6 +1,13 @@
 /** Recommended Kubernetes labels shared by every object of the platform. */
 export const PART_OF = 'spark-airflow-k8s';
 
+import type * as kplus from 'cdk8s-plus-28';
+
+/** Makes a Service select the pods that carry every one of `labels`. */
+export function selectPods(service: kplus.Service, labels: Record<string, string>): void {
+  for (const [key, value] of Object.entries(labels)) service.selectLabel(key, value);
+}
+
 /** Labels that identify one component; used both on pods and in selectors. */
 export function selectorLabels(name: string, component: string, instance: string): Record<string, string> {
   return {

@@ -41,6 +41,28 @@ export function containerSecurityContext(runAs: RunAs, readOnlyRootFilesystem = 
 }
 
 /**
+ * The same pod-level context as raw Kubernetes JSON, for pod manifests the platform hands to
+ * other programs (Spark pod templates, the KubernetesExecutor worker template).
+ */
+export function podSecurityContextJson(runAs: RunAs): Record<string, unknown> {
+  return { fsGroup: runAs.fsGroup, runAsGroup: runAs.group, runAsNonRoot: true, runAsUser: runAs.user, seccompProfile: { type: 'RuntimeDefault' } };
+}
+
+/** The container-level context of {@link containerSecurityContext} as raw Kubernetes JSON. */
+export function containerSecurityContextJson(runAs: RunAs): Record<string, unknown> {
+  return {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    runAsGroup: runAs.group,
+    runAsNonRoot: true,
+    runAsUser: runAs.user,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/**
  * Adds what cdk8s-plus cannot express on a pod template: the pod-level seccomp profile.
  * `templatePath` is the JSON pointer of the pod spec inside the object, e.g. `/spec/template/spec`.
  */

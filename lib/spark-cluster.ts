@@ -2,7 +2,7 @@ import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { createHash } from 'crypto';
 import { Construct } from 'constructs';
-import { objectLabels, selectorLabels } from './labels';
+import { objectLabels, selectorLabels, selectPods } from './labels';
 import { checkMemoryMiB, ContainerResources, ParsedResources, toKplusResources, validateResources } from './resources';
 import { containerSecurityContext, hardenPodSpec, podSecurityContext, RunAs } from './security';
 import { planWorkerMemory, WorkerMemoryPlan, jvmOverheadMiB } from './spark-memory';
@@ -545,10 +545,6 @@ function daemonPorts(rpc: number, ui: number): Pick<kplus.ContainerProps, 'ports
     readiness: kplus.Probe.fromHttpGet('/', { port: ui, initialDelaySeconds: Duration.seconds(5), periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
     liveness: kplus.Probe.fromHttpGet('/', { port: ui, initialDelaySeconds: Duration.seconds(30), periodSeconds: Duration.seconds(20), failureThreshold: 6 }),
   };
-}
-
-function selectPods(service: kplus.Service, labels: Record<string, string>): void {
-  for (const [key, value] of Object.entries(labels)) service.selectLabel(key, value);
 }
 
 function taintQuery(t: SparkToleration): kplus.NodeTaintQuery {

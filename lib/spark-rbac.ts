@@ -2,6 +2,7 @@ import { Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { objectLabels, selectorLabels } from './labels';
+import { containerSecurityContextJson, podSecurityContextJson, RunAs } from './security';
 import { NetworkFlows, PodGroup } from './network';
 import { checkDns1123Label, IssueCollector, ValidationError } from './validation';
 import { SPARK_UID } from './versions';
@@ -36,6 +37,8 @@ export const TASK_POD_LABELS: Readonly<Record<'k8s' | 'standalone', Readonly<Rec
   k8s: { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'k8s' },
   standalone: { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'standalone' },
 };
+
+const SPARK_RUN_AS: RunAs = { user: SPARK_UID, group: SPARK_UID, fsGroup: SPARK_UID };
 
 /** Ports Spark uses on Kubernetes by default (driver RPC and block managers). */
 export const SPARK_K8S_PORTS = {
@@ -82,26 +85,11 @@ export function sparkPodTemplate(containerName: string): Record<string, unknown>
         { name: 'tmp', emptyDir: {} },
         { name: 'work-dir', emptyDir: {} },
       ],
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: SPARK_UID,
-        runAsGroup: SPARK_UID,
-        fsGroup: SPARK_UID,
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
+      securityContext: podSecurityContextJson(SPARK_RUN_AS),
       containers: [
         {
           name: containerName,
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            capabilities: { drop: ['ALL'] },
-            privileged: false,
-            readOnlyRootFilesystem: true,
-            runAsNonRoot: true,
-            runAsUser: SPARK_UID,
-            runAsGroup: SPARK_UID,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          securityContext: containerSecurityContextJson(SPARK_RUN_AS),
           volumeMounts: [
             { name: 'tmp', mountPath: '/tmp' },
             { name: 'work-dir', mountPath: '/opt/spark/work-dir' },

@@ -85,6 +85,13 @@ export class IssueCollector {
   }
 }
 
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Whether `value` is a DNS-1123 subdomain (names of Secrets, PVCs, StorageClasses): at most 253 characters. */
+export function isDns1123Subdomain(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
+}
+
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Checks a DNS-1123 label (namespaces, Service names, container names): lowercase alphanumerics and '-', at most 63 chars. */
