@@ -1,10 +1,13 @@
 """
-### SparkPi on the standalone Spark cluster (client mode)
+### Orders report on the standalone Spark cluster (client mode)
 
 One task runs `spark-job submit --target standalone` in a pod of the job image: spark-submit runs
 the driver inside that pod (client mode) against `SPARK_MASTER_URL`, executors run on the standalone
 workers and reach the driver at the pod's IP. The task ends when the application ends, with its exit
 code; its log is the driver's log. No SSH, no Spark installation in the Airflow image.
+
+The application (`job/apps/orders_report.py`) joins, shuffles, broadcasts and collects results of
+several MiB, and checks its totals.
 
 Configuration: the DAG contract environment (`SPARK_JOB_IMAGE`, `SPARK_NAMESPACE`,
 `SPARK_SUBMITTER_SERVICE_ACCOUNT`, `SPARK_MASTER_URL`), set by the Airflow construct; see
@@ -15,8 +18,8 @@ from __future__ import annotations
 
 import pendulum
 
-from airflow.sdk import dag
-from spark_tasks import SPARK_EXAMPLES_JAR, spark_submit_standalone
+from airflow.sdk import Param, dag
+from spark_tasks import JOB_APPS, spark_submit_standalone
 
 
 @dag(
@@ -27,14 +30,14 @@ from spark_tasks import SPARK_EXAMPLES_JAR, spark_submit_standalone
     max_active_runs=1,
     tags=["spark", "standalone", "example"],
     doc_md=__doc__,
+    params={"orders": Param(200_000, type="integer", minimum=1, description="number of generated orders")},
 )
 def spark_standalone() -> None:
     spark_submit_standalone(
         "",
-        "spark-pi",
-        SPARK_EXAMPLES_JAR,
-        main_class="org.apache.spark.examples.SparkPi",
-        app_args=["1000"],
+        "orders-report",
+        f"{JOB_APPS}/orders_report.py",
+        app_args=["--orders", "{{ params.orders }}"],
     )
 
 

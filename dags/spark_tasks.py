@@ -91,12 +91,17 @@ SPARK_SCALA_VERSION = "2.13"
 SPARK_HOME = "/opt/spark"
 #: The examples jar of the Spark distribution in the apache/spark image (and so in the job image).
 SPARK_EXAMPLES_JAR = f"local://{SPARK_HOME}/examples/jars/spark-examples_{SPARK_SCALA_VERSION}-{SPARK_VERSION}.jar"
+#: The applications the job image carries (job/apps/), e.g. ``f"{JOB_APPS}/orders_report.py"``.
+JOB_APPS = "local:///opt/spark-job/apps"
 
 #: uid/gid of the `spark` user of the apache/spark image, which the job image is built on.
 SPARK_UID = 185
 
 #: Where the submit pod mounts the pod template ConfigMap, and the env the CLI reads them from.
 POD_TEMPLATES_MOUNT_PATH = "/opt/spark-job/pod-templates"
+#: Key of the applications' spark-defaults.conf in that ConfigMap (lib/spark-rbac.ts
+#: SPARK_APPLICATION_DEFAULTS_KEY): driver and executor sizes of the environment.
+APPLICATION_DEFAULTS_KEY = "spark-defaults.conf"
 ENV_CLI_DRIVER_POD_TEMPLATE = "SPARK_JOB_DRIVER_POD_TEMPLATE"
 ENV_CLI_EXECUTOR_POD_TEMPLATE = "SPARK_JOB_EXECUTOR_POD_TEMPLATE"
 
@@ -122,6 +127,10 @@ OWNED_CONFS = frozenset(
         "spark.kubernetes.driver.podTemplateFile",
         "spark.kubernetes.executor.podTemplateFile",
         "spark.kubernetes.authenticate.driver.serviceAccountName",
+        # ports: pinned by spark-job (job/src/ports.ts) to what the NetworkPolicies open
+        "spark.driver.port",
+        "spark.driver.blockManager.port",
+        "spark.blockManager.port",
     }
 )
 
@@ -211,18 +220,15 @@ def resources(cpu_request: str, memory_request: str, cpu_limit: str, memory_limi
 
 #: Defaults per pod kind. spark-submit (cluster mode) is a short JVM; the standalone pod hosts the
 #: driver itself (``--driver-memory`` 1g heap + JVM overhead); monitor is a small Node.js process.
-SUBMIT_RESOURCES = resources("250m", "768Mi", "1", "768Mi")
-STANDALONE_RESOURCES = resources("500m", "1536Mi", "2", "1536Mi")
+SUBMIT_RESOURCES = resources("100m", "768Mi", "1", "768Mi")
+STANDALONE_RESOURCES = resources("250m", "1536Mi", "2", "1536Mi")
 MONITOR_RESOURCES = resources("50m", "128Mi", "250m", "256Mi")
 XCOM_SIDECAR_RESOURCES = resources("5m", "16Mi", "50m", "32Mi")
 STANDALONE_DRIVER_MEMORY = "1g"
-#: Fixed driver ports of a standalone (client-mode) driver, so a NetworkPolicy can allow exactly
-#: the executors' connections to the task pod (each pod has its own IP: no clashes).
+#: Driver ports of a standalone (client-mode) driver, which runs in the task pod: spark-job pins
+#: them (job/src/ports.ts STANDALONE_PORTS) to what the NetworkPolicies open; the pod declares them.
 STANDALONE_DRIVER_PORT = 7078
 STANDALONE_DRIVER_BLOCK_MANAGER_PORT = 7079
-#: First block manager port of the executors on the standalone workers (lib/spark-cluster.ts
-#: SPARK_APP_PORTS: 7080-7096, the next free port up to spark.port.maxRetries when several share a worker).
-STANDALONE_EXECUTOR_BLOCK_MANAGER_PORT = 7080
 #: Key of the shared secret in the SPARK_AUTH_SECRET_NAME Secret (lib/spark-cluster.ts SPARK_AUTH_SECRET_KEY).
 AUTH_SECRET_KEY = "secret"
 #: Spark's SecurityManager reads the shared secret from this environment variable.
@@ -240,6 +246,20 @@ def label_value(text: str) -> str:
     """`text` as a Kubernetes label value (at most 63 of [A-Za-z0-9_.-], alphanumeric ends)."""
     value = re.sub(r"[^A-Za-z0-9_.-]+", "-", text)[:63]
     return re.sub(r"^[^A-Za-z0-9]+|[^A-Za-z0-9]+$", "", value)
+
+
+#: `spark-job monitor` exit codes (job/src/exit-codes.ts) that say the Spark application itself
+#: failed: retrying the monitor task would only watch the same failed driver again.
+MONITOR_FINAL_EXIT_CODES: Mapping[int, str] = {1: "the driver pod failed", 3: "the driver was OOMKilled"}
+
+
+def _exit_code(pod: k8s.V1Pod | None, container: str) -> int | None:
+    """The exit code of `container` in `pod`, when it has terminated."""
+    statuses = (pod.status.container_statuses if pod is not None and pod.status else None) or []
+    for status in statuses:
+        if status.name == container and status.state and status.state.terminated:
+            return status.state.terminated.exit_code
+    return None
 
 
 class SparkJobPodOperator(KubernetesPodOperator):
@@ -261,13 +281,23 @@ class SparkJobPodOperator(KubernetesPodOperator):
         contract_missing: Sequence[str] = (),
         xcom_sidecar_image: str | None = None,
         xcom_sidecar_resources: k8s.V1ResourceRequirements | None = None,
+        final_exit_codes: Mapping[int, str] | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("xcom_sidecar_container_security_context", container_security_context())
+        # Airflow runs inside the cluster: say so explicitly. The deferred half of a deferrable
+        # task resumes in the triggerer through AsyncKubernetesHook, which (unlike the sync hook)
+        # never tries the in-cluster config on its own and fails with "Invalid kube-config file.
+        # No configuration found." (apache/airflow#44325). A Kubernetes connection or a config
+        # file, when given, decides instead.
+        if not any(key in kwargs for key in ("in_cluster", "kubernetes_conn_id", "config_file")):
+            kwargs["in_cluster"] = True
         super().__init__(**kwargs)
         self.contract_missing = list(contract_missing)
         self.xcom_sidecar_image = xcom_sidecar_image or self.image
         self.xcom_sidecar_resources = xcom_sidecar_resources or XCOM_SIDECAR_RESOURCES
+        #: exit codes of the task's container after which the task fails without retries
+        self.final_exit_codes: Mapping[int, str] = dict(final_exit_codes or {})
 
     def _check_contract(self) -> None:
         if self.contract_missing:
@@ -281,8 +311,26 @@ class SparkJobPodOperator(KubernetesPodOperator):
         self._check_contract()
         return super().execute(context)
 
+    def cleanup(self, pod: k8s.V1Pod, remote_pod: k8s.V1Pod, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().cleanup(pod, remote_pod, *args, **kwargs)
+        except AirflowFailException:
+            raise
+        except Exception as err:
+            code = _exit_code(remote_pod, self.base_container_name)
+            if code in self.final_exit_codes:
+                # The Spark app itself failed: a retry of this task would watch the same failed
+                # driver again. Clearing the run resubmits (submit --replace-failed).
+                raise AirflowFailException(
+                    f"{err}\nspark-job exited {code} ({self.final_exit_codes[code]}): retrying this task cannot help."
+                ) from err
+            raise
+
     def build_pod_request_obj(self, *args: Any, **kwargs: Any) -> k8s.V1Pod:
         pod = super().build_pod_request_obj(*args, **kwargs)
+        # No Docker-link variables of the namespace's Services: the Service `spark-master` would
+        # put SPARK_MASTER_PORT=tcp://...:7077 into the pod, which Spark reads as a port number.
+        pod.spec.enable_service_links = False
         for container in pod.spec.containers:
             if container.name == PodDefaults.SIDECAR_CONTAINER_NAME:
                 container.image = self.xcom_sidecar_image
@@ -382,9 +430,6 @@ class SparkApp:
         args += list(self.spark_args)
         conf = dict(self.conf)
         if self.target == "standalone":
-            conf.setdefault("spark.driver.port", str(STANDALONE_DRIVER_PORT))
-            conf.setdefault("spark.driver.blockManager.port", str(STANDALONE_DRIVER_BLOCK_MANAGER_PORT))
-            conf.setdefault("spark.blockManager.port", str(STANDALONE_EXECUTOR_BLOCK_MANAGER_PORT))
             if self.platform is not None and self.platform.executor_memory:
                 # Spark's default (1g) may exceed what a worker offers: the app would wait forever.
                 conf.setdefault("spark.executor.memory", self.platform.executor_memory)
@@ -465,12 +510,15 @@ class SparkApp:
                         items=[
                             k8s.V1KeyToPath(key="driver.yaml", path="driver.yaml"),
                             k8s.V1KeyToPath(key="executor.yaml", path="executor.yaml"),
+                            k8s.V1KeyToPath(key=APPLICATION_DEFAULTS_KEY, path="spark-defaults.conf"),
                         ],
                     ),
                 )
             )
             kwargs["volume_mounts"].append(k8s.V1VolumeMount(name="pod-templates", mount_path=POD_TEMPLATES_MOUNT_PATH, read_only=True))
             kwargs["env_vars"] = [
+                # spark-submit reads the platform's application defaults (sizes) from here
+                k8s.V1EnvVar(name="SPARK_CONF_DIR", value=POD_TEMPLATES_MOUNT_PATH),
                 k8s.V1EnvVar(name=ENV_CLI_DRIVER_POD_TEMPLATE, value=f"{POD_TEMPLATES_MOUNT_PATH}/driver.yaml"),
                 k8s.V1EnvVar(name=ENV_CLI_EXECUTOR_POD_TEMPLATE, value=f"{POD_TEMPLATES_MOUNT_PATH}/executor.yaml"),
             ]
@@ -516,6 +564,7 @@ class SparkApp:
             arguments=self.monitor_arguments(),
             do_xcom_push=False,
             deferrable=True,
+            final_exit_codes=MONITOR_FINAL_EXIT_CODES,
             logging_interval=self.monitor_logging_interval,
             **kwargs,
         )

@@ -9,6 +9,7 @@ import { containerSecurityContext, containerSecurityContextJson, hardenPodSpec, 
 import { checkDns1123Label, checkNodePort, checkPinnedImage, isDns1123Subdomain, IssueCollector, ValidationError, ValidationIssue } from './validation';
 import { AIRFLOW_UID, AIRFLOW_VERSION, GIT_SYNC_UID, IMAGES, POSTGRES_UID } from './versions';
 import { parseMemoryBytes } from './quantity';
+import { nameJobAfterTemplate } from './jobs';
 import { NetworkFlows, PodGroup } from './network';
 import { SecretBootstrap } from './secret-bootstrap';
 import { imageSuppressions, suppress, SUPPRESSIONS } from './scanners';
@@ -149,6 +150,35 @@ export interface AirflowUiOptions {
   readonly expose?: boolean;
   /** @default 30001 */
   readonly nodePort?: number;
+  /**
+   * The URL users open the UI at (`[api] base_url`): Airflow builds the links it hands out (task
+   * log links, e-mails, callbacks) and the login redirects from it, and serves under its path.
+   * Set it to your Ingress or load balancer address.
+   * @default - `http://localhost:<nodePort>` when exposed (kind with the port mapped), else
+   * `http://localhost:8080` (`kubectl port-forward svc/airflow-ui 8080:8080`)
+   */
+  readonly baseUrl?: string;
+}
+
+/** Where task logs live. */
+export interface AirflowLogsOptions {
+  /**
+   * Keep task logs on PersistentVolumeClaims instead of emptyDirs, so that they survive pod
+   * restarts. LocalExecutor: a ReadWriteOnce claim for the scheduler (it runs the tasks and
+   * serves their logs) and one for the triggerer (logs of deferred tasks). KubernetesExecutor: one
+   * ReadWriteMany claim shared by the worker pods, scheduler, triggerer and api-server, which then
+   * reads finished tasks' logs from it (needs a StorageClass that offers ReadWriteMany).
+   * @default - none: logs live in emptyDirs and are lost when a pod is replaced
+   */
+  readonly persistence?: AirflowLogPersistence;
+}
+
+/** Size and class of the log claims. */
+export interface AirflowLogPersistence {
+  /** Size of each claim. @default "4Gi" */
+  readonly size?: string;
+  /** StorageClass of the claims. @default - the cluster's default StorageClass */
+  readonly storageClassName?: string;
 }
 
 /** Props of {@link Airflow}. */
@@ -167,6 +197,8 @@ export interface AirflowProps {
   readonly secrets?: AirflowSecretsOptions;
   /** @default - not exposed */
   readonly ui?: AirflowUiOptions;
+  /** @default - task logs in emptyDirs (see AirflowLogsOptions.persistence) */
+  readonly logs?: AirflowLogsOptions;
   /** @default - see AirflowComponentResources */
   readonly resources?: AirflowComponentResources;
   /** ServiceAccount of the components that call the Kubernetes API (scheduler, triggerer, worker pods). @default "airflow" */
@@ -217,7 +249,8 @@ export interface ResolvedAirflow {
   readonly database: AirflowDatabase;
   readonly secretName: string;
   readonly bootstrapSecrets: boolean;
-  readonly ui: { readonly expose: boolean; readonly nodePort: number };
+  readonly ui: { readonly expose: boolean; readonly nodePort: number; readonly baseUrl: string };
+  readonly logPersistence?: { readonly sizeGiB: number; readonly storageClassName?: string };
   readonly resources: Readonly<Record<Component | 'postgres' | 'task' | 'gitSync', ParsedResources>>;
   readonly serviceAccountName: string;
   readonly dagEnvironment: Readonly<Record<string, string>>;
@@ -270,6 +303,18 @@ export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { 
   const expose = props.ui?.expose ?? false;
   const nodePort = props.ui?.nodePort ?? DEFAULT_AIRFLOW_UI_NODE_PORT;
   checkNodePort(issues, 'ui.nodePort', nodePort);
+  const baseUrl = props.ui?.baseUrl ?? (expose ? `http://localhost:${nodePort}` : `http://localhost:${AIRFLOW_PORTS.apiServer}`);
+  if (!isBaseUrl(baseUrl)) issues.add('ui.baseUrl', baseUrl, 'must be an absolute http:// or https:// URL without query or fragment, e.g. "https://airflow.example.com"');
+
+  let logPersistence: ResolvedAirflow['logPersistence'];
+  if (props.logs?.persistence) {
+    const p = props.logs.persistence;
+    const size = p.size ?? '4Gi';
+    const bytes = parseMemoryBytes(size);
+    if (bytes === undefined || bytes % 2 ** 30 !== 0) issues.add('logs.persistence.size', size, 'must be a whole number of gibibytes, e.g. "4Gi"');
+    if (p.storageClassName !== undefined && !isDns1123Subdomain(p.storageClassName)) issues.add('logs.persistence.storageClassName', p.storageClassName, 'must be a StorageClass name (DNS-1123 subdomain)');
+    logPersistence = { sizeGiB: (bytes ?? 0) / 2 ** 30, ...(p.storageClassName ? { storageClassName: p.storageClassName } : {}) };
+  }
 
   const resources: Partial<Record<Component | 'postgres' | 'task' | 'gitSync', ParsedResources>> = {};
   for (const component of ['apiServer', 'scheduler', 'dagProcessor', 'triggerer'] as const) {
@@ -293,7 +338,8 @@ export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { 
     issues: [],
     resolved: {
       namespace, image, executor, dags, database, secretName, bootstrapSecrets,
-      ui: { expose, nodePort },
+      ui: { expose, nodePort, baseUrl },
+      logPersistence,
       resources: resources as ResolvedAirflow['resources'],
       serviceAccountName, dagEnvironment,
     },
@@ -343,7 +389,9 @@ export class Airflow extends Construct {
     if (!resolved) throw new ValidationError(issues);
     this.config = resolved;
     const c = resolved;
-    this.dnsSuffix = `${c.namespace}.svc.cluster.local`;
+    // `<service>.<namespace>.svc` resolves in any cluster domain (the pods' DNS search path
+    // ends in `svc.<domain>`), as Spark's own driver Service addresses do.
+    this.dnsSuffix = `${c.namespace}.svc`;
 
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
       metadata: { name: c.serviceAccountName, labels: this.labels('service-account') },
@@ -461,7 +509,10 @@ export class Airflow extends Construct {
     for (const component of ['scheduler', 'triggerer']) {
       flows.allowApiServer(`airflow-${component}-kube-api`, this.group(component), 'KubernetesPodOperator: create, watch and read task pods');
     }
-    if (c.executor === 'KubernetesExecutor') flows.allowApiServer('airflow-worker-kube-api', this.group('worker'), 'KubernetesExecutor worker pods run KubernetesPodOperator tasks');
+    if (c.executor === 'KubernetesExecutor') {
+      flows.allowApiServer('airflow-worker-kube-api', this.group('worker'), 'KubernetesExecutor worker pods run KubernetesPodOperator tasks');
+      flows.allow({ name: 'airflow-worker-logs', from: pods(this.group('api-server')), to: pods(this.group('worker')), ports: [{ port: AIRFLOW_PORTS.workerLogs }], purpose: 'the UI reads the logs of running tasks from the worker pod\'s log server' });
+    }
     if (c.ui.expose) {
       flows.allow({ name: 'airflow-ui', from: { kind: 'anywhere' }, to: pods(this.group('api-server')), ports: [{ port: AIRFLOW_PORTS.apiServer }], purpose: `the Airflow UI on NodePort ${c.ui.nodePort}` });
     }
@@ -497,7 +548,7 @@ export class Airflow extends Construct {
         simple_auth_manager_users: 'admin:admin',
         simple_auth_manager_passwords_file: '/opt/airflow/auth/simple_auth_manager_passwords.json.generated',
       },
-      api: { port: String(AIRFLOW_PORTS.apiServer), workers: '1' },
+      api: { port: String(AIRFLOW_PORTS.apiServer), workers: '1', base_url: c.ui.baseUrl },
       scheduler: { enable_health_check: 'True', scheduler_health_check_server_port: String(AIRFLOW_PORTS.schedulerHealth) },
       logging: {
         base_log_folder: '/opt/airflow/logs',
@@ -677,6 +728,8 @@ export class Airflow extends Construct {
         strategy: kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.absolute(1), maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
       });
     const [main] = workload.containers;
+    const logClaim = this.logClaim(COMPONENT_NAMES[component]);
+    if (logClaim) this.volume(workload, 'logs', () => kplus.Volume.fromPersistentVolumeClaim(workload, 'LogsVolume', logClaim, { name: 'logs' }));
     this.mountAirflowFiles(workload, main, [{ name: 'tmp', path: '/tmp' }, { name: 'logs', path: '/opt/airflow/logs' }, ...(opts.extraScratch ?? [])], parsesDags);
     const wait = workload.addInitContainer(this.airflowContainer('wait-for-migrations', ['airflow', 'db', 'check-migrations', '--migration-wait-timeout', '600'], c.resources.task, this.baseEnv()));
     this.mountAirflowFiles(workload, wait, [{ name: 'tmp', path: '/tmp' }, { name: 'logs', path: '/opt/airflow/logs' }], false);
@@ -685,6 +738,34 @@ export class Airflow extends Construct {
     const images = [c.image, ...(parsesDags && c.dags instanceof GitSyncDagSource ? [IMAGES.gitSync] : [])];
     suppress(workload, ...imageSuppressions(images), SUPPRESSIONS.secretEnv, ...(callsApi ? [SUPPRESSIONS.apiToken] : []));
     return workload;
+  }
+
+  private readonly logClaims = new Map<string, kplus.PersistentVolumeClaim>();
+
+  /**
+   * The claim that keeps a component's task logs, when log persistence is on: LocalExecutor, one
+   * ReadWriteOnce claim each for the scheduler and the triggerer; KubernetesExecutor, one
+   * ReadWriteMany claim for worker pods, scheduler, triggerer and api-server.
+   */
+  private logClaim(component: string): kplus.PersistentVolumeClaim | undefined {
+    const c = this.config;
+    const persistence = c.logPersistence;
+    if (!persistence) return undefined;
+    const shared = c.executor === 'KubernetesExecutor';
+    if (shared ? !['scheduler', 'triggerer', 'api-server', 'worker'].includes(component) : !['scheduler', 'triggerer'].includes(component)) return undefined;
+    const name = shared ? 'airflow-logs' : `airflow-${component}-logs`;
+    let claim = this.logClaims.get(name);
+    if (!claim) {
+      claim = new kplus.PersistentVolumeClaim(this, `LogClaim-${name}`, {
+        metadata: { name, labels: this.labels('logs') },
+        accessModes: [shared ? kplus.PersistentVolumeAccessMode.READ_WRITE_MANY : kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
+        storage: Size.gibibytes(persistence.sizeGiB),
+        ...(persistence.storageClassName ? { storageClassName: persistence.storageClassName } : {}),
+        volumeMode: kplus.PersistentVolumeMode.FILE_SYSTEM,
+      });
+      this.logClaims.set(name, claim);
+    }
+    return claim;
   }
 
   /** Labels, selector, checksum annotation and pod-level hardening of a workload's pods. */
@@ -760,12 +841,8 @@ export class Airflow extends Construct {
 
   private addMigration(): kplus.Job {
     const c = this.config;
-    // Named after what decides the schema (image and database), so a deploy that changes them
-    // runs a new Job once, and re-applying the same manifests is a no-op.
-    const dbIdentity = c.database instanceof ExternalDatabase ? `external:${c.database.options.secretName}/${c.database.options.secretKey ?? 'connection'}` : 'in-cluster';
-    const hash = sha256(`${c.image}\n${dbIdentity}`).slice(0, 8);
     const job = new kplus.Job(this, 'Migrate', {
-      metadata: { name: `airflow-db-migrate-${hash}`, labels: this.labels('db-migrate') },
+      metadata: { name: 'airflow-db-migrate', labels: this.labels('db-migrate') },
       backoffLimit: 6,
       automountServiceAccountToken: false,
       securityContext: podSecurityContext(AIRFLOW_RUN_AS),
@@ -776,6 +853,9 @@ export class Airflow extends Construct {
       this.mountAirflowFiles(job, container, [{ name: 'tmp', path: '/tmp' }, { name: 'logs', path: '/opt/airflow/logs' }], false);
     }
     this.finishPod(job, selectorLabels('airflow', 'db-migrate', 'airflow'));
+    // Named after its pod template (image, database, configuration), so a deploy that changes
+    // any of them runs a new Job once, and re-applying the same manifests is a no-op.
+    nameJobAfterTemplate(job, 'airflow-db-migrate');
     suppress(job, ...imageSuppressions([c.image]), SUPPRESSIONS.secretEnv);
     return job;
   }
@@ -832,6 +912,7 @@ export class Airflow extends Construct {
       spec: {
         serviceAccountName: c.serviceAccountName,
         automountServiceAccountToken: true,
+        enableServiceLinks: false,
         restartPolicy: 'Never',
         securityContext: podSecurityContextJson(AIRFLOW_RUN_AS),
         initContainers,
@@ -852,11 +933,21 @@ export class Airflow extends Construct {
         volumes: [
           { name: 'config', configMap: { name: 'airflow-config' } },
           dagsVolume,
-          { name: 'logs', emptyDir: {} },
+          c.logPersistence ? { name: 'logs', persistentVolumeClaim: { claimName: (this.logClaim('worker') as kplus.PersistentVolumeClaim).name } } : { name: 'logs', emptyDir: {} },
           { name: 'tmp', emptyDir: {} },
         ],
       },
     };
+  }
+}
+
+function isBaseUrl(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && url.search === '' && url.hash === '' && value === value.trim();
+  } catch {
+    return false;
   }
 }
 

@@ -14,3 +14,5 @@ export * from './network';
 export * from './pod-security';
 export * from './scanners';
 export * from './secret-bootstrap';
+export * from './spark-apps';
+export * from './jobs';

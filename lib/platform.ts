@@ -7,6 +7,7 @@ import { resolveSparkCluster, SparkCluster, SparkClusterProps } from './spark-cl
 import { NetworkFlows } from './network';
 import { podSecurityViolations } from './pod-security';
 import { SparkSubmitterRbac, TASK_POD_LABELS } from './spark-rbac';
+import { resolveSparkApplications, SparkApplicationDefaults } from './spark-apps';
 import { checkDns1123Label, checkPinnedImage, IssueCollector, ValidationError } from './validation';
 import { IMAGES, KUBERNETES_VERSION } from './versions';
 
@@ -66,6 +67,12 @@ export interface PlatformConfig {
   readonly serviceAccounts?: SparkServiceAccountOptions;
   /** @default - API server anywhere (0.0.0.0/0) on ports 443 and 6443 */
   readonly network?: NetworkOptions;
+  /**
+   * Defaults for Spark applications on Kubernetes (driver and executor sizes, executor count),
+   * so that apps fit the environment's nodes; an app's own `--conf` wins.
+   * @default - Spark's own defaults
+   */
+  readonly sparkApplications?: SparkApplicationDefaults;
 }
 
 /** Network options: everything else is derived from the constructs' flows. */
@@ -115,6 +122,7 @@ export function validatePlatformConfig(config: PlatformConfig): void {
   const airflow = resolveAirflow({ ...config.airflow, namespace, podSecurityEnforce: config.namespace?.podSecurity?.enforce ?? 'restricted' });
   issues.addAll('airflow', airflow.issues.filter((i) => i.field !== 'namespace'));
   checkPinnedImage(issues, 'jobImage', config.jobImage ?? IMAGES.sparkJob);
+  issues.addAll('sparkApplications', resolveSparkApplications(config.sparkApplications).issues);
   const submitter = config.serviceAccounts?.submitter ?? 'spark-submitter';
   const driver = config.serviceAccounts?.driver ?? 'spark-driver';
   checkDns1123Label(issues, 'serviceAccounts.submitter', submitter);
@@ -208,6 +216,7 @@ export class SparkAirflowPlatform extends Chart {
     this.rbac = new SparkSubmitterRbac(this, 'SparkRbac', {
       submitterServiceAccountName: props.config.serviceAccounts?.submitter,
       driverServiceAccountName: props.config.serviceAccounts?.driver,
+      applicationConf: resolveSparkApplications(props.config.sparkApplications).resolved?.conf,
     });
     this.rbac.allowSubmit();
     this.rbac.allowMonitor();

@@ -5,6 +5,7 @@ import { objectLabels, selectorLabels } from './labels';
 import { NetworkFlows } from './network';
 import { ParsedResources, toKplusResources } from './resources';
 import { containerSecurityContext, hardenPodSpec, podSecurityContext, RunAs } from './security';
+import { nameJobAfterTemplate } from './jobs';
 import { SECRETS_BOOTSTRAP_SCRIPT } from './secret-bootstrap-script';
 import { imageSuppressions, suppress, SUPPRESSIONS } from './scanners';
 import { checkDns1123Label, IssueCollector, ValidationError } from './validation';
@@ -118,6 +119,7 @@ export class SecretBootstrap extends Construct {
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this.job, 'tmp-volume', 'tmp'));
     for (const [key, value] of Object.entries(labels)) this.job.podMetadata.addLabel(key, value);
     hardenPodSpec(ApiObject.of(this.job), '/spec/template/spec');
+    nameJobAfterTemplate(this.job, SECRET_BOOTSTRAP_NAME);
     suppress(this.job, ...imageSuppressions([props.image ?? IMAGES.airflow]), SUPPRESSIONS.apiToken);
     NetworkFlows.of(this).allowApiServer('secrets-bootstrap-kube-api', { name: SECRET_BOOTSTRAP_NAME, labels: selector }, 'the bootstrap Job reads and creates its Secrets');
   }

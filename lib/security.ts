@@ -63,9 +63,14 @@ export function containerSecurityContextJson(runAs: RunAs): Record<string, unkno
 }
 
 /**
- * Adds what cdk8s-plus cannot express on a pod template: the pod-level seccomp profile.
+ * Adds what cdk8s-plus cannot express on a pod template: the pod-level seccomp profile, and no
+ * Docker-link environment variables for the namespace's Services (`enableServiceLinks: false`).
+ * Those variables collide with the programs' own: a Service named `spark-master` gives every pod
+ * `SPARK_MASTER_PORT=tcp://10.x.x.x:7077`, which the Spark master reads as its port and dies on
+ * (found on a real node; kwok never starts a container).
  * `templatePath` is the JSON pointer of the pod spec inside the object, e.g. `/spec/template/spec`.
  */
 export function hardenPodSpec(obj: ApiObject, templatePath: string): void {
   obj.addJsonPatch(JsonPatch.add(`${templatePath}/securityContext/seccompProfile`, { type: 'RuntimeDefault' }));
+  obj.addJsonPatch(JsonPatch.add(`${templatePath}/enableServiceLinks`, false));
 }

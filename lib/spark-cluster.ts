@@ -338,7 +338,7 @@ export class SparkCluster extends Construct {
    * @internal
    */
   public readonly config: ResolvedSparkCluster;
-  /** `spark://<master>.<namespace>.svc.cluster.local:7077`, what workers and clients connect to. */
+  /** `spark://<master>.<namespace>.svc:7077` (resolves in any cluster domain), what workers and clients connect to. */
   public readonly masterUrl: string;
   /** How each worker's memory limit is divided between daemon, executors and JVM overheads. */
   public readonly memoryPlan: WorkerMemoryPlan;
@@ -361,7 +361,7 @@ export class SparkCluster extends Construct {
     this.config = resolved;
     const c = resolved;
     this.memoryPlan = c.worker.memoryPlan;
-    this.masterUrl = `spark://${c.masterName}.${c.namespace}.svc.cluster.local:${SPARK_PORTS.masterRpc}`;
+    this.masterUrl = `spark://${c.masterName}.${c.namespace}.svc:${SPARK_PORTS.masterRpc}`;
 
     const auth = c.authentication;
     if (auth.enabled && auth.bootstrap) {

@@ -6,6 +6,7 @@ import { containerSecurityContextJson, podSecurityContextJson, RunAs } from './s
 import { NetworkFlows, PodGroup } from './network';
 import { checkDns1123Label, IssueCollector, ValidationError } from './validation';
 import { SPARK_UID } from './versions';
+import { renderSparkDefaults } from './spark-cluster';
 
 /** Props of {@link SparkSubmitterRbac}. */
 export interface SparkSubmitterRbacProps {
@@ -30,6 +31,13 @@ export interface SparkSubmitterRbacProps {
    * @default TASK_POD_LABELS.k8s
    */
   readonly taskPodLabels?: Readonly<Record<string, string>>;
+  /**
+   * `spark-defaults.conf` of the applications submitted with the pod templates (driver and
+   * executor sizes, ...): the `spark-defaults.conf` key of the ConfigMap, which submit pods use as
+   * their SPARK_CONF_DIR. Keys must start with `spark.`; values are single lines.
+   * @default - an empty file (Spark's defaults)
+   */
+  readonly applicationConf?: Readonly<Record<string, string>>;
 }
 
 /** Labels the DAG helper (dags/spark_tasks.py) puts on its task pods, per submit target. */
@@ -39,6 +47,9 @@ export const TASK_POD_LABELS: Readonly<Record<'k8s' | 'standalone', Readonly<Rec
 };
 
 const SPARK_RUN_AS: RunAs = { user: SPARK_UID, group: SPARK_UID, fsGroup: SPARK_UID };
+
+/** Key of the applications' spark-defaults.conf in the pod templates ConfigMap (dags/spark_tasks.py mounts it). */
+export const SPARK_APPLICATION_DEFAULTS_KEY = 'spark-defaults.conf';
 
 /** Ports Spark uses on Kubernetes by default (driver RPC and block managers). */
 export const SPARK_K8S_PORTS = {
@@ -81,6 +92,8 @@ export function sparkPodTemplate(containerName: string): Record<string, unknown>
     metadata: { labels: { 'app.kubernetes.io/part-of': 'spark-airflow-k8s' } },
     spec: {
       automountServiceAccountToken: containerName === 'spark-kubernetes-driver',
+      // No Docker-link variables of the namespace's Services (SPARK_MASTER_PORT=tcp://... and the like).
+      enableServiceLinks: false,
       volumes: [
         { name: 'tmp', emptyDir: {} },
         { name: 'work-dir', emptyDir: {} },
@@ -132,6 +145,10 @@ export class SparkSubmitterRbac extends Construct {
     checkDns1123Label(issues, 'submitterServiceAccountName', submitterName);
     checkDns1123Label(issues, 'driverServiceAccountName', driverName);
     checkDns1123Label(issues, 'podTemplatesConfigMapName', templatesName);
+    for (const [key, value] of Object.entries(props.applicationConf ?? {})) {
+      if (!/^spark\.[A-Za-z0-9._-]+$/.test(key)) issues.add(`applicationConf.${key}`, key, 'must be a Spark property name starting with "spark."');
+      else if (typeof value !== 'string' || /[\r\n]/.test(value)) issues.add(`applicationConf.${key}`, value, 'must be a single-line string');
+    }
     if (submitterName === driverName) issues.add('driverServiceAccountName', driverName, 'must differ from submitterServiceAccountName');
     ValidationError.throwIfAny(issues.issues);
     this.taskPods = { name: 'spark-tasks', labels: props.taskPodLabels ?? TASK_POD_LABELS.k8s };
@@ -144,6 +161,7 @@ export class SparkSubmitterRbac extends Construct {
       data: {
         'driver.yaml': Yaml.stringify(sparkPodTemplate('spark-kubernetes-driver')),
         'executor.yaml': Yaml.stringify(sparkPodTemplate('spark-kubernetes-executor')),
+        [SPARK_APPLICATION_DEFAULTS_KEY]: renderSparkDefaults(props.applicationConf ?? {}),
       },
     });
   }
@@ -184,7 +202,8 @@ export class SparkSubmitterRbac extends Construct {
       [['create', 'get', 'list', 'watch', 'delete', 'deletecollection'], RESOURCES.pods],
       [['create', 'get', 'list', 'patch', 'delete', 'deletecollection'], RESOURCES.configMaps],
       [['create', 'get', 'list', 'delete', 'deletecollection'], RESOURCES.persistentVolumeClaims],
-      [['create', 'get', 'list', 'patch', 'delete'], RESOURCES.services],
+      // Spark 4 deletes the app's Services by label when the driver stops (KubernetesClusterSchedulerBackend.stop)
+      [['create', 'get', 'list', 'patch', 'delete', 'deletecollection'], RESOURCES.services],
     ]);
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -5,7 +6,7 @@ import { parse } from 'yaml';
 import { AirflowDatabase, DAG_CONTRACT_ENV, DagSource, IMAGES, PlatformAirflowOptions, PlatformConfig } from '../lib';
 import { ENVIRONMENTS } from '../stacks/environments';
 import { DAGS_DIR } from '../stacks/paths';
-import { find, inventory, K8sObject, podSpec, synthPlatform } from './support/synth';
+import { find, findJob, inventory, K8sObject, podSpec, synthPlatform } from './support/synth';
 
 const COMPONENTS = { 'api-server': 'Deployment', scheduler: 'StatefulSet', 'dag-processor': 'Deployment', triggerer: 'StatefulSet' } as const;
 const DAG_COMPONENTS = ['scheduler', 'dag-processor', 'triggerer'];
@@ -104,7 +105,7 @@ describe.each(Object.keys(ENVIRONMENTS))('Airflow in %s', (env) => {
       SPARK_NAMESPACE: 'spark-clu',
       SPARK_SUBMITTER_SERVICE_ACCOUNT: 'spark-submitter',
       SPARK_DRIVER_SERVICE_ACCOUNT: 'spark-driver',
-      SPARK_MASTER_URL: 'spark://spark-master.spark-clu.svc.cluster.local:7077',
+      SPARK_MASTER_URL: 'spark://spark-master.spark-clu.svc:7077',
       SPARK_POD_TEMPLATES_CONFIGMAP: 'spark-pod-templates',
       SPARK_AUTH_SECRET_NAME: 'spark-auth',
       SPARK_EXECUTOR_MEMORY: { dev: '768m', staging: '2816m', prod: '13614m' }[env],
@@ -171,7 +172,7 @@ describe('Airflow per environment', () => {
       { apiGroups: [''], resourceNames: ['spark-auth'], resources: ['secrets'], verbs: ['get'] },
       { apiGroups: [''], resourceNames: ['airflow-secrets'], resources: ['secrets'], verbs: ['get'] },
     ]);
-    const job = find(dev, 'Job', 'secrets-bootstrap');
+    const job = findJob(dev, 'secrets-bootstrap');
     expect(podSpec(job).serviceAccountName).toBe('secrets-bootstrap');
     expect(podSpec(job).containers[0].command).toEqual(['python3', '/opt/bootstrap/bootstrap.py']);
     const specs = find(dev, 'ConfigMap', 'secrets-bootstrap').data;
@@ -183,17 +184,30 @@ describe('Airflow per environment', () => {
         { key: 'fernet-key', generate: 'fernet' },
         { key: 'jwt-secret', generate: 'token' },
         { key: 'postgres-password', generate: 'token' },
-        { key: 'sql-alchemy-conn', generate: 'postgres-url', passwordKey: 'postgres-password', user: 'airflow', host: 'airflow-postgresql.spark-clu.svc.cluster.local', port: 5432, database: 'airflow' },
+        { key: 'sql-alchemy-conn', generate: 'postgres-url', passwordKey: 'postgres-password', user: 'airflow', host: 'airflow-postgresql.spark-clu.svc', port: 5432, database: 'airflow' },
       ],
     });
     expect(JSON.parse(specs['secret-spark-auth.json'])).toEqual({ name: 'spark-auth', keys: [{ key: 'secret', generate: 'token' }] });
     expect(synthPlatform(ENVIRONMENTS.prod).some((o) => o.metadata.name === 'secrets-bootstrap')).toBe(false);
   });
 
-  test('the migration Job name is stable for a config and changes with the image', () => {
-    const name = (config: PlatformConfig) => synthPlatform(config).find((o) => o.kind === 'Job' && o.metadata.name.startsWith('airflow-db-migrate-'))?.metadata.name;
-    expect(name(ENVIRONMENTS.dev)).toBe(name(ENVIRONMENTS.dev));
-    expect(name(withAirflow({ image: 'apache/airflow:3.3.1-python3.12' }))).not.toBe(name(ENVIRONMENTS.dev));
+  test('Job names follow their pod template: stable for a config, new when the template changes', () => {
+    // A Job's template is immutable: re-applying a changed one under the same name fails
+    // ("field is immutable", found on a real node); a new name makes it a new Job.
+    const names = (config: PlatformConfig) => synthPlatform(config).filter((o) => o.kind === 'Job').map((o) => o.metadata.name).sort();
+    const dev = names(ENVIRONMENTS.dev);
+    expect(dev).toEqual([expect.stringMatching(/^airflow-db-migrate-[0-9a-f]{8}$/), expect.stringMatching(/^secrets-bootstrap-[0-9a-f]{8}$/)]);
+    expect(names(ENVIRONMENTS.dev)).toEqual(dev);
+    const newImage = names(withAirflow({ image: 'apache/airflow:3.3.1-python3.12' }));
+    expect(newImage[0]).not.toBe(dev[0]);
+    const newConfig = names(withAirflow({ ui: { expose: true, nodePort: 30001, baseUrl: 'https://airflow.example.com' } }));
+    expect(newConfig[0]).not.toBe(dev[0]);
+    for (const objects of [synthPlatform(ENVIRONMENTS.dev)]) {
+      for (const job of objects.filter((o) => o.kind === 'Job')) {
+        const hash = createHash('sha256').update(JSON.stringify(job.spec.template)).digest('hex').slice(0, 8);
+        expect(job.metadata.name.endsWith(`-${hash}`)).toBe(true);
+      }
+    }
   });
 });
 
@@ -270,7 +284,7 @@ describe.each([
     expect(airflow).toEqual([
       'Role/airflow-launch-pods', 'RoleBinding/airflow-launch-pods', 'ConfigMap/airflow-config', ...dagsConfigMap,
       'Service/airflow-postgresql', 'StatefulSet/airflow-postgresql', 'PersistentVolumeClaim/airflow-postgresql-data',
-      'Job/airflow-db-migrate-a2e9ec25', 'Deployment/airflow-api-server', 'Service/airflow-scheduler', 'StatefulSet/airflow-scheduler',
+      'Job/airflow-db-migrate-<hash>', 'Deployment/airflow-api-server', 'Service/airflow-scheduler', 'StatefulSet/airflow-scheduler',
       'Deployment/airflow-dag-processor', 'Service/airflow-triggerer', 'StatefulSet/airflow-triggerer', 'Service/airflow-api-server', 'Service/airflow-ui',
     ]);
   });
@@ -308,6 +322,57 @@ describe('KubernetesExecutor', () => {
     ]);
     expect(find(objects, 'RoleBinding', 'airflow-kubernetes-executor').subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'airflow', namespace: 'spark-clu' }]);
     expect(mainContainer(component(objects, 'scheduler')).volumeMounts).toContainEqual({ mountPath: '/opt/airflow/pod-templates', name: 'pod-templates', readOnly: true });
+  });
+});
+
+describe('task logs', () => {
+  const volumeOf = (w: K8sObject, name: string) => podSpec(w).volumes.find((v: K8sObject) => v.name === name);
+
+  test('LocalExecutor with persistence: the scheduler and the triggerer keep their logs on claims of their own', () => {
+    const objects = synthPlatform(withAirflow({ logs: { persistence: { size: '2Gi', storageClassName: 'standard' } } }));
+    for (const name of ['scheduler', 'triggerer'] as const) {
+      const claim = find(objects, 'PersistentVolumeClaim', `airflow-${name}-logs`);
+      expect(claim.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } }, storageClassName: 'standard' });
+      expect(volumeOf(component(objects, name), 'logs')).toEqual({ name: 'logs', persistentVolumeClaim: { claimName: `airflow-${name}-logs`, readOnly: false } });
+      expect(mainContainer(component(objects, name)).volumeMounts).toContainEqual({ mountPath: '/opt/airflow/logs', name: 'logs' });
+    }
+    // the api-server reads them from the log servers; its own logs stay on an emptyDir
+    expect(volumeOf(component(objects, 'api-server'), 'logs')).toEqual({ name: 'logs', emptyDir: {} });
+  });
+
+  test('without persistence every log volume is an emptyDir (the default)', () => {
+    const objects = synthPlatform(withAirflow({}));
+    expect(objects.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata.name)).toEqual(['airflow-postgresql-data']);
+  });
+
+  test('KubernetesExecutor with persistence: one ReadWriteMany claim for workers, scheduler, triggerer and api-server', () => {
+    const objects = synthPlatform(withAirflow({ executor: 'KubernetesExecutor', logs: { persistence: {} } }));
+    expect(find(objects, 'PersistentVolumeClaim', 'airflow-logs').spec).toMatchObject({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '4Gi' } } });
+    for (const name of ['scheduler', 'triggerer', 'api-server'] as const) {
+      expect(volumeOf(component(objects, name), 'logs')).toEqual({ name: 'logs', persistentVolumeClaim: { claimName: 'airflow-logs', readOnly: false } });
+    }
+    const worker = parse(find(objects, 'ConfigMap', 'airflow-pod-template').data['pod_template.yaml']);
+    expect(worker.spec.volumes).toContainEqual({ name: 'logs', persistentVolumeClaim: { claimName: 'airflow-logs' } });
+  });
+
+  test('KubernetesExecutor: the api-server may read running tasks\' logs from the worker pods', () => {
+    const objects = synthPlatform(withAirflow({ executor: 'KubernetesExecutor' }));
+    const ingress = find(objects, 'NetworkPolicy', 'airflow-worker-logs-ingress');
+    expect(ingress.spec.podSelector.matchLabels).toMatchObject({ 'app.kubernetes.io/component': 'worker' });
+    expect(ingress.spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/component': 'api-server' }) } }], ports: [{ port: 8793, protocol: 'TCP' }] }]);
+  });
+});
+
+describe('addresses', () => {
+  test('[api] base_url is where users open the UI: the NodePort by default when exposed, port-forward otherwise, or as set', () => {
+    const cfg = (config: PlatformConfig) => find(synthPlatform(config), 'ConfigMap', 'airflow-config').data['airflow.cfg'] as string;
+    expect(cfg(ENVIRONMENTS.dev)).toContain('base_url = http://localhost:30001\n');
+    expect(cfg(ENVIRONMENTS.prod)).toContain('base_url = http://localhost:8080\n');
+    expect(cfg(withAirflow({ ui: { baseUrl: 'https://airflow.example.com/ops' } }))).toContain('base_url = https://airflow.example.com/ops\n');
+  });
+
+  test.each(Object.keys(ENVIRONMENTS))('%s: no address depends on the cluster domain (cluster.local)', (env) => {
+    expect(JSON.stringify(synthPlatform(ENVIRONMENTS[env]))).not.toContain('cluster.local');
   });
 });
 

@@ -17,7 +17,7 @@ const BOOTSTRAP = [
   'Role/secrets-bootstrap',
   'RoleBinding/secrets-bootstrap',
   'ConfigMap/secrets-bootstrap',
-  'Job/secrets-bootstrap',
+  'Job/secrets-bootstrap-<hash>',
 ];
 const SPARK_ON_K8S = [
   'ServiceAccount/spark-submitter',
@@ -46,11 +46,13 @@ const COMPONENTS = [
   'Service/airflow-api-server',
   'Service/airflow-ui',
 ];
+/** dev keeps task logs on claims of the scheduler and the triggerer (airflow.logs.persistence). */
+const COMPONENTS_WITH_LOG_CLAIMS = COMPONENTS.flatMap((n) => (['StatefulSet/airflow-scheduler', 'StatefulSet/airflow-triggerer'].includes(n) ? [n, `PersistentVolumeClaim/${n.split('/')[1]}-logs`] : [n]));
 /** The (kind, name) inventory of each environment without its NetworkPolicies (see security.test.ts), in manifest order. */
 const EXPECTED_INVENTORY: Record<string, string[]> = {
-  dev: [...SPARK, ...BOOTSTRAP, ...SPARK_ON_K8S, ...POSTGRES, 'Job/airflow-db-migrate-a2e9ec25', ...COMPONENTS],
-  staging: [...SPARK, ...BOOTSTRAP, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-ecd40706', ...COMPONENTS],
-  prod: [...SPARK, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-ecd40706', ...COMPONENTS],
+  dev: [...SPARK, ...BOOTSTRAP, ...SPARK_ON_K8S, ...POSTGRES, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS_WITH_LOG_CLAIMS],
+  staging: [...SPARK, ...BOOTSTRAP, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS],
+  prod: [...SPARK, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS],
 };
 
 describe.each(ENV_NAMES)('environment %s', (env) => {
@@ -122,7 +124,7 @@ describe.each(ENV_NAMES)('environment %s', (env) => {
     const ds = find(objects, 'DaemonSet', 'spark-worker');
     const [c] = podSpec(ds).containers;
     expect(c.args[0]).toBe('org.apache.spark.deploy.worker.Worker');
-    expect(c.args[c.args.length - 1]).toBe('spark://spark-master.spark-clu.svc.cluster.local:7077');
+    expect(c.args[c.args.length - 1]).toBe('spark://spark-master.spark-clu.svc:7077');
     expect(argAfter(c.args, '--webui-port')).toBe('8081');
     expect(c.ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([7078, 8081]);
     expect(argAfter(c.args, '--cores')).toMatch(/^[1-9][0-9]*$/);

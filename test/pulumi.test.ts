@@ -320,7 +320,7 @@ describe.each(['dev', 'staging', 'prod'])('stack %s', (stack) => {
     } else {
       expect(airflow['postgres-password']).toBe(SECRETS.airflowPostgresPassword);
       expect(airflow['sql-alchemy-conn']).toBe(
-        `postgresql+psycopg2://airflow:${encodeURIComponent(SECRETS.airflowPostgresPassword)}@airflow-postgresql.spark-clu.svc.cluster.local:5432/airflow`);
+        `postgresql+psycopg2://airflow:${encodeURIComponent(SECRETS.airflowPostgresPassword)}@airflow-postgresql.spark-clu.svc:5432/airflow`);
     }
   });
 

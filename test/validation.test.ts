@@ -135,6 +135,39 @@ describe('platform config validation', () => {
     );
   });
 
+  test('fails when the Airflow base URL is not an absolute http(s) URL', () => {
+    expectInvalid(
+      { environment: 'dev', airflow: { ui: { baseUrl: 'airflow.example.com' } } },
+      'airflow.ui.baseUrl = "airflow.example.com": must be an absolute http:// or https:// URL without query or fragment, e.g. "https://airflow.example.com"',
+    );
+  });
+
+  test('fails when the log claims are not whole gibibytes or name a bad StorageClass', () => {
+    expectInvalid(
+      { environment: 'dev', airflow: { logs: { persistence: { size: '500Mi', storageClassName: 'Fast_SSD' } } } },
+      'airflow.logs.persistence.size = "500Mi": must be a whole number of gibibytes, e.g. "4Gi"',
+      'airflow.logs.persistence.storageClassName = "Fast_SSD": must be a StorageClass name (DNS-1123 subdomain)',
+    );
+  });
+
+  test('fails on Spark application sizes Spark or Kubernetes would refuse', () => {
+    expectInvalid(
+      {
+        environment: 'dev',
+        sparkApplications: {
+          driver: { cores: 0, cpuRequest: 'lots', memory: '256Mi' },
+          executor: { instances: 0, cpuRequest: '2', cpuLimit: '1', memoryOverhead: '1000k' },
+        },
+      },
+      'sparkApplications.driver.cores = 0: must be an integer in 1-256',
+      'sparkApplications.driver.cpuRequest = "lots": must be a positive CPU quantity, e.g. "100m", "1"',
+      'sparkApplications.driver.memory = "256Mi": must be at least 450Mi (Spark refuses smaller heaps)',
+      'sparkApplications.executor.cpuLimit = "1": must be at least the CPU request (2000m)',
+      'sparkApplications.executor.memoryOverhead = "1000k": must be a positive memory quantity that is a whole number of mebibytes, e.g. "512Mi", "2Gi"',
+      'sparkApplications.executor.instances = 0: must be an integer in 1-1000',
+    );
+  });
+
   test('reports every problem at once', () => {
     let error: ValidationError | undefined;
     try {

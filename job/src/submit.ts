@@ -7,6 +7,7 @@ import { CliError, ExitCode, UsageError } from './exit-codes';
 import { describeApiError, type Kube, type Pod } from './kube-api';
 import { classifyFailure, parseDeployment, parseStandaloneAppId, relevantLines } from './parse';
 import { driverPodName, isLabelKey, isLabelValue, toLabelValue } from './podname';
+import { K8S_PORTS, portConfs, STANDALONE_PORTS } from './ports';
 import { buildReturnValue, writeReturnJson, xcomFile, type ReturnValue, type Target } from './xcom';
 
 export const DEFAULT_K8S_MASTER = 'k8s://https://kubernetes.default.svc';
@@ -72,6 +73,8 @@ const OWNED_CONFS = [
   'spark.kubernetes.namespace',
   'spark.kubernetes.driver.pod.name',
   'spark.kubernetes.submission.waitAppCompletion',
+  // the NetworkPolicies open exactly these (src/ports.ts)
+  ...Object.keys(portConfs(K8S_PORTS)),
 ];
 
 function checkSparkArgs(args: readonly string[]): void {
@@ -255,6 +258,7 @@ export function buildK8sSubmitArgs(opts: SubmitOptions): string[] {
     ...conf('spark.kubernetes.namespace', opts.namespace),
     ...conf('spark.kubernetes.driver.pod.name', opts.driverPod),
     ...conf('spark.kubernetes.submission.waitAppCompletion', 'false'),
+    ...Object.entries(portConfs(K8S_PORTS)).flatMap(([key, value]) => conf(key, value)),
   ];
   if (opts.driverServiceAccount) {
     args.push(...conf('spark.kubernetes.authenticate.driver.serviceAccountName', opts.driverServiceAccount));
@@ -285,6 +289,7 @@ export function buildStandaloneSubmitArgs(opts: SubmitOptions): string[] {
     `spark.driver.host=${opts.driverHost}`,
     '--conf',
     `spark.driver.bindAddress=${opts.driverBindAddress}`,
+    ...Object.entries(portConfs(STANDALONE_PORTS)).flatMap(([key, value]) => ['--conf', `${key}=${value}`]),
     ...opts.sparkArgs,
   ];
 }

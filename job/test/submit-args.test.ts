@@ -86,6 +86,22 @@ describe('spark-submit arguments for Kubernetes', () => {
   });
 });
 
+describe('ports a NetworkPolicy can name', () => {
+  // Unpinned, executors' block managers listen on random ports: shuffle fetches, torrent
+  // broadcasts and results over 1 MiB are dropped by the policies (found on a real node).
+  test('Kubernetes: driver RPC 7078, driver and executor block managers 7079', () => {
+    const c = confs(k8s(['--name', 'a', '--run-id', 'r', '--', 'x']));
+    expect([c.get('spark.driver.port'), c.get('spark.driver.blockManager.port'), c.get('spark.blockManager.port')]).toEqual(['7078', '7079', '7079']);
+  });
+
+  test.each(['spark.driver.port', 'spark.driver.blockManager.port', 'spark.blockManager.port'])('%s cannot be overridden after --', (key) => {
+    for (const target of ['k8s', 'standalone']) {
+      expect(() => parseSubmitOptions(['--name', 'a', '--run-id', 'r', '--target', target, '--master-url', target === 'k8s' ? 'k8s://https://k:443' : 'spark://m:7077', '--', '--conf', `${key}=1234`, 'x'], envOf({ SPARK_NAMESPACE: 'ns' })))
+        .toThrow(`submit: spark-submit --conf ${key} is set by spark-job and cannot be overridden`);
+    }
+  });
+});
+
 describe('spark-submit arguments for standalone', () => {
   test('client mode against SPARK_MASTER_URL with the pod IP as driver host', () => {
     const opts = parseSubmitOptions(['--name', 'pi', '--run-id', 'r', '--target', 'standalone', '--', 'local:///opt/spark-job/apps/pi.py'], envOf({
@@ -95,6 +111,7 @@ describe('spark-submit arguments for standalone', () => {
     expect(buildStandaloneSubmitArgs(opts)).toEqual([
       '--master', 'spark://spark-master:7077', '--deploy-mode', 'client', '--name', 'pi',
       '--conf', 'spark.driver.host=10.244.0.7', '--conf', 'spark.driver.bindAddress=0.0.0.0',
+      '--conf', 'spark.driver.port=7078', '--conf', 'spark.driver.blockManager.port=7079', '--conf', 'spark.blockManager.port=7080',
       'local:///opt/spark-job/apps/pi.py',
     ]);
   });

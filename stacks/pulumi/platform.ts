@@ -76,7 +76,8 @@ export class Platform extends pulumi.ComponentResource {
     this.manifests = chart.toJson() as ManifestObject[];
     // Pulumi supplies every Secret: a chart that still generates one in-cluster has a Secret this
     // component does not know about (or the bootstrap switches were not turned off).
-    const bootstrap = this.manifests.filter((o) => o.kind === 'Job' && o.metadata.name === SECRET_BOOTSTRAP_NAME);
+    // by label: the Job's name ends in a hash of its pod template (lib/jobs.ts)
+    const bootstrap = this.manifests.filter((o) => o.kind === 'Job' && o.metadata.labels?.['app.kubernetes.io/name'] === SECRET_BOOTSTRAP_NAME);
     if (bootstrap.length > 0) {
       throw new Error(`Platform: the chart of "${config.environment}" still contains the in-cluster secrets bootstrap Job "${SECRET_BOOTSTRAP_NAME}"; `
         + 'under Pulumi set airflow.secrets.bootstrap and spark.authentication.bootstrap to false and supply the Secrets from Pulumi secret config');
@@ -137,7 +138,7 @@ export class Platform extends pulumi.ComponentResource {
       secrets.push(secret('airflow-database', database.options.secretName, { [database.options.secretKey ?? 'connection']: s.airflowDatabaseUrl }));
     } else {
       if (s.airflowPostgresPassword === undefined) throw new Error('Platform: the in-cluster database needs secrets.airflowPostgresPassword');
-      const host = `${IN_CLUSTER_DATABASE.service}.${ns}.svc.cluster.local:${IN_CLUSTER_DATABASE.port}`;
+      const host = `${IN_CLUSTER_DATABASE.service}.${ns}.svc:${IN_CLUSTER_DATABASE.port}`;
       secrets.push(secret('airflow-secrets', airflowSecretName, {
         ...airflowData,
         [AIRFLOW_SECRET_KEYS.postgresPassword]: s.airflowPostgresPassword,

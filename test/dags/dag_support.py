@@ -59,7 +59,7 @@ SAMPLE_ENV: dict[str, str] = {
     spark_tasks.ENV_NAMESPACE: "spark-test",
     spark_tasks.ENV_SUBMITTER_SERVICE_ACCOUNT: "test-submitter",
     spark_tasks.ENV_DRIVER_SERVICE_ACCOUNT: "test-driver",
-    spark_tasks.ENV_MASTER_URL: "spark://spark-master.spark-test.svc.cluster.local:7077",
+    spark_tasks.ENV_MASTER_URL: "spark://spark-master.spark-test.svc:7077",
     spark_tasks.ENV_POD_TEMPLATES_CONFIGMAP: "test-pod-templates",
     spark_tasks.ENV_AUTH_SECRET_NAME: "test-spark-auth",
     spark_tasks.ENV_EXECUTOR_MEMORY: "1234m",

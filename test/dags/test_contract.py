@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 
 from pathlib import Path
 from typing import Any
@@ -292,6 +293,14 @@ def _allowed_ports(policies: list[dict[str, Any]], labels: dict[str, str], direc
     return ports
 
 
+def _cli_ports(name: str) -> dict[str, int]:
+    """The ports spark-job submit pins (job/src/ports.ts), e.g. STANDALONE_PORTS."""
+    text = (REPO / "job" / "src" / "ports.ts").read_text()
+    block = re.search(rf"export const {name} = \{{(.*?)\}} as const;", text, re.S)
+    assert block, f"job/src/ports.ts has no {name}"
+    return {k: int(v) for k, v in re.findall(r"^\s*(\w+): (\d+),", block.group(1), re.M)}
+
+
 @pytest.mark.parametrize("env", ENVS)
 def test_network_policies_let_the_dag_task_pods_do_their_work(env):
     policies = _policies(env)
@@ -306,6 +315,8 @@ def test_network_policies_let_the_dag_task_pods_do_their_work(env):
     egress = _allowed_ports(policies, run.labels, "Egress")
     ingress = _allowed_ports(policies, run.labels, "Ingress")
     assert {53, 7077} <= egress, "the standalone driver registers with the master"
-    assert set(range(spark_tasks.STANDALONE_EXECUTOR_BLOCK_MANAGER_PORT, spark_tasks.STANDALONE_EXECUTOR_BLOCK_MANAGER_PORT + 17)) <= egress
+    pinned = _cli_ports("STANDALONE_PORTS")
+    assert set(range(pinned["blockManager"], pinned["blockManager"] + 17)) <= egress, "the driver fetches from executors on the workers"
+    assert (pinned["driver"], pinned["driverBlockManager"]) == (spark_tasks.STANDALONE_DRIVER_PORT, spark_tasks.STANDALONE_DRIVER_BLOCK_MANAGER_PORT)
     assert {spark_tasks.STANDALONE_DRIVER_PORT, spark_tasks.STANDALONE_DRIVER_BLOCK_MANAGER_PORT} <= ingress, "executors reach the driver"
     assert 443 not in egress, "the standalone task pod does not call the API server"

@@ -12,7 +12,7 @@ from dag_support import SAMPLE_ENV, pod_of, restricted_violations
 
 IMAGE = SAMPLE_ENV["SPARK_JOB_IMAGE"]
 NAMESPACE = SAMPLE_ENV["SPARK_NAMESPACE"]
-JAR = "local:///opt/spark/examples/jars/spark-examples_2.13-4.1.2.jar"
+APP = "local:///opt/spark-job/apps/orders_report.py"
 
 RESTRICTED_POD = {
     "runAsNonRoot": True,
@@ -74,7 +74,7 @@ def test_both_tasks_are_hardened_kubernetes_pod_operators(submit, monitor):
 def test_submit_runs_spark_job_submit_in_cluster_mode(submit):
     assert submit.arguments == [
         "submit",
-        "--name", "spark-pi",
+        "--name", "orders-report",
         "--run-id", "{{ run_id }}",
         "--target", "k8s",
         "--namespace", NAMESPACE,
@@ -84,13 +84,13 @@ def test_submit_runs_spark_job_submit_in_cluster_mode(submit):
         "--task-id", "{{ task.task_id }}",
         "--",
         "--conf", f"spark.kubernetes.container.image={IMAGE}",
-        "--class", "org.apache.spark.examples.SparkPi",
-        JAR,
-        "1000",
+        APP,
+        "--orders", "{{ params.orders }}",
+        "--mode", "{{ params.mode }}",
     ]  # fmt: skip
     assert submit.do_xcom_push is True
     assert submit.deferrable is False
-    assert submit.name == "spark-pi-submit"
+    assert submit.name == "orders-report-submit"
     assert submit.retries == 2
 
 
@@ -100,11 +100,14 @@ def test_submit_mounts_the_pod_templates_and_passes_them_to_the_cli(submit):
     assert {i.key: i.path for i in volumes["pod-templates"].config_map.items} == {
         "driver.yaml": "driver.yaml",
         "executor.yaml": "executor.yaml",
+        "spark-defaults.conf": "spark-defaults.conf",
     }
     mounts = {m.name: m for m in submit.volume_mounts}
     assert mounts["pod-templates"].mount_path == "/opt/spark-job/pod-templates"
     assert mounts["pod-templates"].read_only is True
     assert {e.name: e.value for e in submit.env_vars} == {
+        # spark-submit reads the environment's application defaults (driver/executor sizes) there
+        "SPARK_CONF_DIR": "/opt/spark-job/pod-templates",
         "SPARK_JOB_DRIVER_POD_TEMPLATE": "/opt/spark-job/pod-templates/driver.yaml",
         "SPARK_JOB_EXECUTOR_POD_TEMPLATE": "/opt/spark-job/pod-templates/executor.yaml",
     }
@@ -119,13 +122,13 @@ def test_monitor_watches_the_driver_pod_from_submits_xcom(monitor):
     assert monitor.deferrable is True
     assert monitor.do_xcom_push is False
     assert monitor.logging_interval == 300
-    assert monitor.name == "spark-pi-monitor"
+    assert monitor.name == "orders-report-monitor"
 
 
 @pytest.mark.parametrize(
     ("task_id", "requests", "limits"),
     [
-        ("submit", {"cpu": "250m", "memory": "768Mi"}, {"cpu": "1", "memory": "768Mi"}),
+        ("submit", {"cpu": "100m", "memory": "768Mi"}, {"cpu": "1", "memory": "768Mi"}),
         ("monitor", {"cpu": "50m", "memory": "128Mi"}, {"cpu": "250m", "memory": "256Mi"}),
     ],
 )
@@ -155,7 +158,7 @@ def test_pod_labels_identify_the_job(dag, task_id):
         "app.kubernetes.io/component": task_id,
         "app.kubernetes.io/part-of": "spark-airflow-k8s",
         "app.kubernetes.io/managed-by": "airflow",
-        "spark-airflow-k8s/app-name": "spark-pi",
+        "spark-airflow-k8s/app-name": "orders-report",
         "spark-airflow-k8s/target": "k8s",
     }
 
@@ -165,7 +168,9 @@ def test_submit_pod_with_xcom_sidecar_is_restricted_and_pinned(submit):
     assert restricted_violations(pod) == []
     spec = pod["spec"]
     assert pod["metadata"]["namespace"] == NAMESPACE
-    assert pod["metadata"]["name"].startswith("spark-pi-submit-")
+    assert pod["metadata"]["name"].startswith("orders-report-submit-")
+    # no Docker-link variables of the namespace's Services (SPARK_MASTER_PORT=tcp://... and the like)
+    assert spec["enableServiceLinks"] is False
     assert spec["serviceAccountName"] == "test-submitter"
     assert spec["securityContext"] == RESTRICTED_POD
     containers = {c["name"]: c for c in spec["containers"]}
@@ -211,3 +216,51 @@ def test_monitor_pod_is_restricted_and_has_no_sidecar(monitor):
     assert restricted_violations(pod) == []
     assert [c["name"] for c in pod["spec"]["containers"]] == ["base"]
     assert pod["spec"]["serviceAccountName"] == "test-submitter"
+
+
+def test_every_task_loads_the_in_cluster_config_also_when_deferred(submit, monitor):
+    """The deferred half of monitor resumes in the triggerer through AsyncKubernetesHook, which
+    only uses the in-cluster config when told to (apache/airflow#44325): found on a real node."""
+    for task in (submit, monitor):
+        assert task.in_cluster is True
+        assert task.hook.in_cluster is True
+    from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook
+
+    assert AsyncKubernetesHook(in_cluster=monitor.in_cluster, conn_id=None).in_cluster is True
+
+
+def test_a_connection_or_config_file_decides_instead_of_in_cluster():
+    for extra in ({"kubernetes_conn_id": "my_cluster"}, {"config_file": "/tmp/kubeconfig"}, {"in_cluster": False}):
+        task = spark_tasks.SparkJobPodOperator(task_id="t", image=IMAGE, **extra)
+        assert task.in_cluster in (None, False), extra
+
+
+@pytest.mark.parametrize(("code", "final"), [(1, True), (3, True), (4, False), (5, False), (7, False), (10, False)])
+def test_monitor_fails_without_retries_when_the_app_itself_failed(monitor, code, final):
+    """Exit 1 (driver Failed) and 3 (OOMKilled) are final: a retry would watch the same dead driver."""
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+    from airflow.sdk.exceptions import AirflowFailException
+    from kubernetes.client import models as k8s
+
+    remote = k8s.V1Pod(status=k8s.V1PodStatus(phase="Failed", container_statuses=[k8s.V1ContainerStatus(
+        name="base", image=IMAGE, image_id="", ready=False, restart_count=0,
+        state=k8s.V1ContainerState(terminated=k8s.V1ContainerStateTerminated(exit_code=code)))]))
+
+    def failing_cleanup(self, *args, **kwargs):
+        raise RuntimeError("Pod orders-report-monitor-x returned a failure.")
+
+    task = copy.deepcopy(monitor)
+    original = KubernetesPodOperator.cleanup
+    KubernetesPodOperator.cleanup = failing_cleanup
+    try:
+        with pytest.raises(Exception) as raised:
+            task.cleanup(k8s.V1Pod(), remote)
+    finally:
+        KubernetesPodOperator.cleanup = original
+    assert isinstance(raised.value, AirflowFailException) is final
+    if final:
+        assert f"spark-job exited {code}" in str(raised.value)
+
+
+def test_submit_retries_on_every_failure(submit):
+    assert submit.final_exit_codes == {}

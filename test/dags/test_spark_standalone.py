@@ -6,7 +6,7 @@ import pytest
 
 import spark_tasks
 from dag_support import SAMPLE_ENV, pod_of, restricted_violations
-from test_spark_on_kubernetes import JAR, RESTRICTED_CONTAINER, RESTRICTED_POD
+from test_spark_on_kubernetes import RESTRICTED_CONTAINER, RESTRICTED_POD
 
 IMAGE = SAMPLE_ENV["SPARK_JOB_IMAGE"]
 NAMESPACE = SAMPLE_ENV["SPARK_NAMESPACE"]
@@ -33,7 +33,7 @@ def test_runs_spark_job_submit_in_client_mode_against_the_master(submit):
     assert submit.cmds == ["spark-job"]
     assert submit.arguments == [
         "submit",
-        "--name", "spark-pi",
+        "--name", "orders-report",
         "--run-id", "{{ run_id }}",
         "--target", "standalone",
         "--master-url", MASTER,
@@ -42,14 +42,10 @@ def test_runs_spark_job_submit_in_client_mode_against_the_master(submit):
         "--",
         "--driver-memory", "1g",
         "--conf", "spark.authenticate=true",
-        "--conf", "spark.blockManager.port=7080",
-        "--conf", "spark.driver.blockManager.port=7079",
-        "--conf", "spark.driver.port=7078",
         "--conf", "spark.executor.memory=1234m",
         "--conf", "spark.network.crypto.enabled=true",
-        "--class", "org.apache.spark.examples.SparkPi",
-        JAR,
-        "1000",
+        "local:///opt/spark-job/apps/orders_report.py",
+        "--orders", "{{ params.orders }}",
     ]  # fmt: skip
     assert submit.image == IMAGE
     assert submit.namespace == NAMESPACE
@@ -78,7 +74,14 @@ def test_without_authentication_no_secret_and_no_auth_confs(monkeypatch):
     app = spark_tasks.SparkApp(app_name="x", application="local:///x.py", target="standalone", platform=platform)
     args = app.spark_submit_arguments()
     assert "spark.authenticate=true" not in args
-    assert "spark.blockManager.port=7080" in args
+    # the ports are spark-job's (job/src/ports.ts): the DAG may not set them
+    assert not any(a.startswith(("spark.blockManager.port", "spark.driver.port")) for a in args)
+
+
+def test_the_dag_cannot_override_the_pinned_ports():
+    for key in ("spark.driver.port", "spark.driver.blockManager.port", "spark.blockManager.port"):
+        with pytest.raises(ValueError, match=key):
+            spark_tasks.SparkApp(app_name="x", application="local:///x.py", target="standalone", conf={key: "1234"}, platform=spark_tasks.SparkPlatform.from_env(SAMPLE_ENV))
 
 
 def test_driver_listens_on_fixed_ports_a_network_policy_can_name(submit):
@@ -90,7 +93,7 @@ def test_driver_listens_on_fixed_ports_a_network_policy_can_name(submit):
 
 
 def test_pod_fits_the_driver_heap_and_is_restricted(submit):
-    assert submit.container_resources.requests == {"cpu": "500m", "memory": "1536Mi"}
+    assert submit.container_resources.requests == {"cpu": "250m", "memory": "1536Mi"}
     assert submit.container_resources.limits == {"cpu": "2", "memory": "1536Mi"}
     pod = pod_of(submit)
     assert restricted_violations(pod) == []

@@ -48,7 +48,16 @@ def test_default_example_jar_is_of_that_version():
     assert spark_tasks.SPARK_EXAMPLES_JAR == f"local:///opt/spark/examples/jars/spark-examples_{scala}-{version}.jar"
     for dag_file in ("spark_on_kubernetes.py", "spark_standalone.py"):
         text = (REPO / "dags" / dag_file).read_text()
-        assert "SPARK_EXAMPLES_JAR" in text and version not in text, f"{dag_file}: use spark_tasks.SPARK_EXAMPLES_JAR"
+        assert version not in text, f"{dag_file}: no Spark version in a DAG; use spark_tasks' constants"
+
+
+def test_example_dags_run_an_app_the_job_image_carries():
+    for dag_file in ("spark_on_kubernetes.py", "spark_standalone.py"):
+        text = (REPO / "dags" / dag_file).read_text()
+        apps = re.findall(r'f"\{JOB_APPS\}/([\w.]+)"', text)
+        assert apps, f"{dag_file}: runs no app of job/apps"
+        for app in apps:
+            assert (REPO / "job" / "apps" / app).is_file(), f"{dag_file}: job/apps/{app} does not exist"
 
 
 def test_job_image_is_built_from_that_spark_version():

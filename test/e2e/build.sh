@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the local Kubernetes control plane used by test/e2e from Go modules:
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  (k8s-wrapper/)
+#   kubelet, kube-proxy (the real node of test/cluster)               (k8s-wrapper/)
 #   kwok                                                             (go install)
 #   etcd: Debian's etcd-server if present/installable, else built from k8s-wrapper/
 #
@@ -21,7 +22,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 WRAPPER="$HERE/k8s-wrapper"
 E2E_CACHE="${E2E_CACHE:-$HOME/.cache/spark-airflow-k8s/e2e}"
 KWOK_VERSION="v0.7.0"
-BUILD_RECIPE="v1" # bump when the flags below change
+BUILD_RECIPE="v2" # bump when the flags below change
+K8S_COMMANDS="kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy"
 
 if [[ -z "${GO:-}" ]]; then
   if command -v go >/dev/null 2>&1; then GO="$(command -v go)"; else GO=/usr/local/go/bin/go; fi
@@ -61,9 +63,9 @@ fi
 start=$SECONDS
 GOBUILD=(nice -n 15 "$GO")
 
-# --- kube-apiserver, kube-controller-manager, kube-scheduler, kubectl -------
+# --- kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kube-proxy ---
 want=()
-for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+for cmd in $K8S_COMMANDS; do
   [[ -x "$BIN/$cmd" ]] || want+=("k8s.io/kubernetes/cmd/$cmd")
 done
 if ((${#want[@]})); then
@@ -111,7 +113,7 @@ if [[ ! -x "$BIN/etcd" ]]; then
   fi
 fi
 
-for cmd in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok; do
+for cmd in etcd $K8S_COMMANDS kwok; do
   [[ -x "$BIN/$cmd" ]] || { log "missing $BIN/$cmd"; exit 1; }
 done
 { echo "k8s=$K8S_VERSION kwok=$KWOK_VERSION built=$(date -u +%FT%TZ) seconds=$((SECONDS - start))"; } > "$BIN/.complete"

@@ -12,13 +12,27 @@
 # its path is kept in $E2E_CACHE/run/current unless E2E_DIR is set by the caller,
 # so `stop` and `env` find it. Set E2E_KEEP=1 to keep the dir (logs) on stop.
 # E2E_APISERVER_ARGS adds (word-split) flags to kube-apiserver, e.g. feature gates.
+#
+# For a real node (test/cluster/node.sh) instead of kwok:
+#   E2E_NODES=none        no kwok and no fake Nodes; the kubelet registers its own Node
+#   E2E_NETNS=<name>      etcd and the control plane run inside this network namespace (a host of
+#                         their own on the node's bridge, so pod traffic to the API server is
+#                         forwarded and NetworkPolicies apply to it)
+#   E2E_API_ADDRESS=<ip>  kube-apiserver binds and advertises this address (default 127.0.0.1); with
+#                         E2E_NODES=none the `kubernetes` Service endpoint is reconciled (lease)
+#   E2E_API_PORT=<port>   fixed secure port (default: a free one)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 E2E_CACHE="${E2E_CACHE:-$HOME/.cache/spark-airflow-k8s/e2e}"
 POINTER="$E2E_CACHE/run/current"
-NODES=(kwok-node-0 kwok-node-1)
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+E2E_NODES="${E2E_NODES:-kwok}"
+case "$E2E_NODES" in
+  kwok) NODES=(kwok-node-0 kwok-node-1); COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok) ;;
+  none) NODES=(); COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler) ;;
+  *) echo "E2E_NODES must be kwok or none, not $E2E_NODES" >&2; exit 2 ;;
+esac
+API_ADDRESS="${E2E_API_ADDRESS:-127.0.0.1}"
 
 log() { echo "[e2e/cluster] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -75,8 +89,10 @@ gen_certs() {
       rm -f "$name.csr" "$name.ext"
     }
     sign apiserver "/CN=kube-apiserver" serverAuth \
-      "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+      "IP:127.0.0.1,IP:$API_ADDRESS,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
     sign admin "/O=system:masters/CN=e2e-admin" clientAuth
+    # kube-apiserver -> kubelet (logs, exec, port-forward), as kubeadm's apiserver-kubelet-client
+    sign apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
     sign controller-manager "/CN=system:kube-controller-manager" clientAuth
     sign scheduler "/CN=system:kube-scheduler" clientAuth
     sign kwok "/O=system:masters/CN=kwok" clientAuth
@@ -117,10 +133,15 @@ current-context: e2e
 EOF
 }
 
+# in_ns <cmd...>: runs the command in E2E_NETNS when set (ip netns exec execs it: same pid)
+in_ns() {
+  if [[ -n "${E2E_NETNS:-}" ]]; then ip netns exec "$E2E_NETNS" "$@"; else "$@"; fi
+}
+
 # launch <name> <binary> args... : background process, pid file, log file
 launch() {
   local name="$1" bin="$2"; shift 2
-  nohup "$bin" "$@" > "$DIR/logs/$name.log" 2>&1 < /dev/null &
+  nohup "${NS_PREFIX[@]}" "$bin" "$@" > "$DIR/logs/$name.log" 2>&1 < /dev/null &
   echo $! > "$DIR/pids/$name.pid"
 }
 
@@ -156,6 +177,8 @@ cmd_start() {
   fi
 
   local BIN; BIN="$("$HERE/build.sh" | tail -n 1)"
+  NS_PREFIX=()
+  if [[ -n "${E2E_NETNS:-}" ]]; then NS_PREFIX=(ip netns exec "$E2E_NETNS"); fi
   [[ -x "$BIN/kube-apiserver" ]] || die "build.sh did not give a bin dir"
 
   local T0; T0="$(now)"
@@ -170,9 +193,9 @@ cmd_start() {
   gen_certs "$DIR"
   local P="$DIR/pki"
   local ETCD_PORT PEER_PORT API_PORT KCM_PORT SCHED_PORT KWOK_PORT
-  ETCD_PORT="$(free_port)"; PEER_PORT="$(free_port)"; API_PORT="$(free_port)"
+  ETCD_PORT="$(free_port)"; PEER_PORT="$(free_port)"; API_PORT="${E2E_API_PORT:-$(free_port)}"
   KCM_PORT="$(free_port)"; SCHED_PORT="$(free_port)"; KWOK_PORT="$(free_port)"
-  local SERVER="https://127.0.0.1:$API_PORT"
+  local SERVER="https://$API_ADDRESS:$API_PORT"
   echo "$SERVER" > "$DIR/server"
   kubeconfig "$DIR/admin.kubeconfig" "$SERVER" "$P/ca.crt" "$P/admin.crt" "$P/admin.key"
   kubeconfig "$DIR/controller-manager.kubeconfig" "$SERVER" "$P/ca.crt" "$P/controller-manager.crt" "$P/controller-manager.key"
@@ -185,14 +208,20 @@ cmd_start() {
     --listen-peer-urls "http://127.0.0.1:$PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" \
     --initial-cluster "e2e=http://127.0.0.1:$PEER_PORT" --initial-cluster-state new \
     --quota-backend-bytes $((2 * 1024 * 1024 * 1024)) --log-level warn --logger zap
-  wait_for "etcd /health" 30 etcd curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
+  wait_for "etcd /health" 30 etcd in_ns curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
 
   local apiserver_extra=()
   read -r -a apiserver_extra <<< "${E2E_APISERVER_ARGS:-}"
+  # A real node's pods reach the API server through the `kubernetes` Service: its endpoint is
+  # this server's address, kept by the lease reconciler.
+  local reconciler=none
+  [[ "$E2E_NODES" == none ]] && reconciler=lease
   launch kube-apiserver "$BIN/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
-    --endpoint-reconciler-type none \
+    --bind-address "$API_ADDRESS" --advertise-address "$API_ADDRESS" --secure-port "$API_PORT" \
+    --endpoint-reconciler-type "$reconciler" \
+    --kubelet-client-certificate "$P/apiserver-kubelet-client.crt" --kubelet-client-key "$P/apiserver-kubelet-client.key" \
+    --kubelet-preferred-address-types InternalIP,ExternalIP,Hostname \
     --tls-cert-file "$P/apiserver.crt" --tls-private-key-file "$P/apiserver.key" \
     --client-ca-file "$P/ca.crt" \
     --requestheader-client-ca-file "$P/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
@@ -239,6 +268,7 @@ cmd_start() {
   # node-status heartbeat comes every 20-45 s, past the controller-manager's default 40 s grace,
   # and the Nodes flap NotReady (and every pod with them) a minute after start. The grace period
   # is also raised to 120 s (kube-controller-manager above) for loaded machines.
+  if [[ "$E2E_NODES" == kwok ]]; then
   launch kwok "$BIN/kwok" \
     --kubeconfig "$DIR/kwok.kubeconfig" \
     --manage-all-nodes=false \
@@ -274,11 +304,14 @@ status:
   done
   echo "$nodes" > "$DIR/nodes.yaml"
   "${KUBECTL[@]}" apply -f "$DIR/nodes.yaml" >/dev/null
+  fi
 
   wait_for "default ServiceAccount in namespace default" 120 kube-controller-manager \
     "${KUBECTL[@]}" -n default get serviceaccount default
-  wait_for "Ready nodes (kwok)" 60 kwok \
-    "${KUBECTL[@]}" wait --for=condition=Ready node --all --timeout=1s
+  if [[ "$E2E_NODES" == kwok ]]; then
+    wait_for "Ready nodes (kwok)" 60 kwok \
+      "${KUBECTL[@]}" wait --for=condition=Ready node --all --timeout=1s
+  fi
   for c in "${COMPONENTS[@]}"; do alive "$c" || die "$c is not running; see $DIR/logs/$c.log"; done
 
   trap - EXIT

@@ -18,9 +18,19 @@ export function find(objects: K8sObject[], kind: string, name: string): K8sObjec
   return found;
 }
 
-/** `Kind/name` of every object, in order. */
+/**
+ * `Kind/name` of every object, in order. Job names end in a hash of their pod template
+ * (lib/jobs.ts), shown as `<hash>`: the inventory is about which objects exist.
+ */
 export function inventory(objects: K8sObject[]): string[] {
-  return objects.map((o) => `${o.kind}/${o.metadata.name}`);
+  return objects.map((o) => `${o.kind}/${o.kind === 'Job' ? o.metadata.name.replace(/-[0-9a-f]{8}$/, '-<hash>') : o.metadata.name}`);
+}
+
+/** The Job whose name is `base` plus the hash of its pod template. */
+export function findJob(objects: K8sObject[], base: string): K8sObject {
+  const found = objects.find((o) => o.kind === 'Job' && new RegExp(`^${base}-[0-9a-f]{8}$`).test(o.metadata.name));
+  if (!found) throw new Error(`no Job ${base}-<hash> in [${inventory(objects).join(', ')}]`);
+  return found;
 }
 
 /** The pod template spec of a workload, or the spec of a Pod. */

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Builds everything the real node of test/cluster needs, from the registries only, cached under
+# ~/.cache/spark-airflow-k8s (SPARK_AIRFLOW_CACHE moves it):
+#
+#   Debian packages  containerd, runc, CNI plugins, iptables, nftables, conntrack, buildah,
+#                    mmdebstrap, etcd-server (apt, when missing; needs root)
+#   Kubernetes       kube-apiserver, -controller-manager, -scheduler, kubectl, kubelet, kube-proxy
+#                    v1.28.15 and etcd: test/e2e/build.sh (the k8s-wrapper module)
+#   coredns          test/cluster/coredns (github.com/coredns/coredns v1.11.4, the plugins we use)
+#   netpol           test/cluster/netpol (sigs.k8s.io/kube-network-policies v0.8.0)
+#   images           test/cluster/images/build.sh (stand-ins, the job image from job/Dockerfile)
+#
+# Go binaries go to $CLUSTER_CACHE/bin/<hash of the modules and this recipe>/; a complete dir is
+# reused as is. Prints `KEY=value` lines on stdout for run.sh: K8S_BIN, CLUSTER_BIN, IMAGES (a file
+# listing "<docker-archive> <image name>") and the build timings.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+CACHE="${SPARK_AIRFLOW_CACHE:-$HOME/.cache/spark-airflow-k8s}"
+export CLUSTER_CACHE="${CLUSTER_CACHE:-$CACHE/cluster}"
+export E2E_CACHE="${E2E_CACHE:-$CACHE/e2e}"
+RECIPE=v1 # bump when the build flags below change
+COREDNS_VERSION=v1.11.4
+
+log() { echo "[cluster/build] $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+if [[ -z "${GO:-}" ]]; then
+  if command -v go >/dev/null 2>&1; then GO="$(command -v go)"; else GO=/usr/local/go/bin/go; fi
+fi
+
+# --- Debian packages ------------------------------------------------------------------------------
+PACKAGES=(containerd runc containernetworking-plugins iptables nftables conntrack buildah mmdebstrap etcd-server iproute2 util-linux)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  [[ "$(id -u)" == 0 ]] || die "Debian packages missing (${missing[*]}) and not root: install them first"
+  log "apt-get install ${missing[*]}"
+  t=$SECONDS
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends "${missing[@]}" >&2 \
+    || { apt-get update >&2 && apt-get install -y --no-install-recommends "${missing[@]}" >&2; } \
+    || die "apt-get install ${missing[*]} failed"
+  log "packages installed in $((SECONDS - t))s"
+fi
+
+# --- Kubernetes (control plane, kubelet, kube-proxy, etcd) ------------------------------------------
+((${#missing[@]})) && BUILT=(debian-packages) || BUILT=()
+STEPLOG="$(mktemp)"
+trap 'rm -f "$STEPLOG"' EXIT
+t=$SECONDS
+K8S_BIN="$(bash "$ROOT/test/e2e/build.sh" 2> "$STEPLOG" | tail -n 1)" || { cat "$STEPLOG" >&2; die "test/e2e/build.sh failed"; }
+cat "$STEPLOG" >&2
+grep -q 'building kube' "$STEPLOG" && BUILT+=(kubernetes)
+[[ -x "$K8S_BIN/kubelet" && -x "$K8S_BIN/kube-proxy" ]] || die "test/e2e/build.sh gave no kubelet/kube-proxy in $K8S_BIN"
+echo "BUILD_K8S_SECONDS=$((SECONDS - t))"
+
+# --- coredns and kube-network-policies ------------------------------------------------------------------
+HASH="$(cat "$HERE/coredns/go.mod" "$HERE/coredns/go.sum" "$HERE/coredns/main.go" "$HERE/netpol/go.mod" "$HERE/netpol/go.sum" \
+  <(echo "recipe=$RECIPE coredns=$COREDNS_VERSION") | sha256sum | cut -c1-12)"
+CLUSTER_BIN="$CLUSTER_CACHE/bin/$HASH"
+t=$SECONDS
+if [[ ! -f "$CLUSTER_BIN/.complete" ]]; then
+  mkdir -p "$CLUSTER_BIN"
+  exec 9> "$CLUSTER_CACHE/bin/.lock"
+  flock 9
+  if [[ ! -f "$CLUSTER_BIN/.complete" ]]; then
+    export GOMODCACHE="${E2E_GOMODCACHE:-$E2E_CACHE/gomod}" GOCACHE="${E2E_GOCACHE:-$E2E_CACHE/gocache}"
+    export GOFLAGS="-buildvcs=false -p=${E2E_GO_P:-2}" CGO_ENABLED=0 GOTOOLCHAIN=local
+    log "building coredns $COREDNS_VERSION"
+    (cd "$HERE/coredns" && nice -n 15 "$GO" build -trimpath \
+      -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" -o "$CLUSTER_BIN/coredns" .)
+    echo "$COREDNS_VERSION" > "$CLUSTER_BIN/coredns.version"
+    log "building kube-network-policies"
+    (cd "$HERE/netpol" && nice -n 15 "$GO" build -trimpath -ldflags "-s -w" -o "$CLUSTER_BIN/kube-network-policies" sigs.k8s.io/kube-network-policies/cmd)
+    touch "$CLUSTER_BIN/.complete"
+    BUILT+=(coredns kube-network-policies)
+    log "coredns and kube-network-policies built in $((SECONDS - t))s"
+  fi
+  exec 9>&-
+fi
+echo "BUILD_GO_SECONDS=$((SECONDS - t))"
+
+# --- images ---------------------------------------------------------------------------------------------
+t=$SECONDS
+PAUSE_C="$(cd "$ROOT/test/e2e/k8s-wrapper" && GOMODCACHE="${E2E_GOMODCACHE:-$E2E_CACHE/gomod}" GOFLAGS=-mod=mod "$GO" list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c"
+[[ -f "$PAUSE_C" ]] || die "no $PAUSE_C in the module cache"
+IMAGES="$CLUSTER_CACHE/images.list"
+bash "$HERE/images/build.sh" "$IMAGES" "$CLUSTER_BIN/coredns" "$CLUSTER_BIN/kube-network-policies" "$PAUSE_C" 2> "$STEPLOG" \
+  || { cat "$STEPLOG" >&2; die "images/build.sh failed"; }
+cat "$STEPLOG" >&2
+while read -r image; do BUILT+=("image:$image"); done < <(sed -n 's/^\[cluster\/images\] building \(.*\)$/\1/p' "$STEPLOG")
+echo "BUILD_IMAGES_SECONDS=$((SECONDS - t))"
+
+echo "BUILT=${BUILT[*]}"
+echo "K8S_BIN=$K8S_BIN"
+echo "CLUSTER_BIN=$CLUSTER_BIN"
+echo "IMAGES=$IMAGES"

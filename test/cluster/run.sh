@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# npm run test:cluster: dist/dev on a real single-node Kubernetes, end to end.
+#
+#   1. build.sh      Debian packages, Kubernetes + CoreDNS + kube-network-policies from Go modules,
+#                    the images (stand-ins and job/Dockerfile itself); all cached under ~/.cache
+#   2. node.sh start the node (containerd, kubelet, kube-proxy, control plane, CoreDNS, policies)
+#   3. scenario      build/cluster/scenario.js: apply dist/dev, both DAGs through Airflow's REST API,
+#                    failure paths, NetworkPolicies from real pods (PASS/FAIL lines)
+#   4. node.sh stop  everything stopped by pid, the machine restored (PASS/FAIL teardown lines),
+#                    also when a step above failed or the run is interrupted
+#
+# Output: PASS/FAIL lines, TIME lines, and `N passed, N failed` alone on the last line; exit 1 on
+# any failure. Needs root. CLUSTER_KEEP=1 keeps the node's state dir (logs) after the run.
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+cd "$ROOT"
+T0=$SECONDS
+OUT="$(mktemp -d "${TMPDIR:-/tmp}/sak-cluster-run.XXXXXX")"
+passed=0
+failed=0
+
+count() { # count <file>: adds its PASS/FAIL lines to the totals
+  local p f
+  p="$(grep -c '^PASS ' "$1" || true)"; f="$(grep -c '^FAIL ' "$1" || true)"
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+stopped=0
+stop_node() {
+  ((stopped)) && return 0
+  stopped=1
+  if [[ -f "$OUT/node.env" ]]; then
+    local t=$SECONDS
+    bash "$HERE/node.sh" stop > "$OUT/teardown.out" 2> "$OUT/teardown.log"
+    cat "$OUT/teardown.out"
+    count "$OUT/teardown.out"
+    echo "TIME node stop $((SECONDS - t))"
+  fi
+}
+finish() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_node
+  echo "TIME test:cluster total $((SECONDS - T0))"
+  if ((passed + failed == 0)); then failed=1; echo "FAIL test:cluster ran no check (exit $rc)"; fi
+  rm -rf "$OUT"
+  echo "$passed passed, $failed failed"
+  ((failed == 0 && rc == 0)) && exit 0
+  exit 1
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+[[ "$(id -u)" == 0 ]] || { echo "FAIL test:cluster needs root (network namespaces, mounts, cgroups)"; exit 1; }
+[[ -d dist/dev ]] || { echo "FAIL dist/dev is missing: run npm run synth"; exit 1; }
+[[ -f build/cluster/scenario.js ]] || { echo "FAIL build/cluster/scenario.js is missing: run npm run build"; exit 1; }
+
+# --- 1. build --------------------------------------------------------------------------------------
+t=$SECONDS
+if ! bash "$HERE/build.sh" > "$OUT/build.env" 2> "$OUT/build.log"; then
+  tail -n 40 "$OUT/build.log" | sed 's/^/    /'
+  echo "FAIL build (Debian packages, Go binaries, images)"
+  exit 1
+fi
+build_seconds=$((SECONDS - t))
+# shellcheck disable=SC1090
+source <(sed -n 's/^\(K8S_BIN\|CLUSTER_BIN\|IMAGES\|BUILT\)=/export \1=/p' "$OUT/build.env")
+grep -E '^(TIME|BUILD_)' "$OUT/build.env" | sed 's/^BUILD_\(.*\)_SECONDS=/TIME build \1 /' | tr 'A-Z' 'a-z' | sed 's/^time/TIME/'
+echo "TIME build total ($([[ -n "${BUILT:-}" ]] && echo "cold: built ${BUILT}" || echo warm)) $build_seconds"
+grep -h 'job image:' "$OUT/build.log" | sed 's/^\[cluster\/images\] /INFO /' || true
+
+# --- 2. node ---------------------------------------------------------------------------------------
+t=$SECONDS
+if ! bash "$HERE/node.sh" start > "$OUT/node.env" 2> "$OUT/node.log"; then
+  tail -n 40 "$OUT/node.log" | sed 's/^/    /'
+  echo "FAIL node start"
+  exit 1
+fi
+echo "PASS node start: containerd, kubelet, kube-proxy, control plane, CoreDNS, kube-network-policies"
+passed=$((passed + 1))
+# shellcheck disable=SC1091
+source "$OUT/node.env"
+echo "TIME node start $((SECONDS - t))"
+echo "TIME node image import $(cat "$CLUSTER_DIR/images-import-seconds" 2>/dev/null || echo '?')"
+
+# --- 3. scenario -------------------------------------------------------------------------------------
+node build/cluster/scenario.js 2>&1 | tee "$OUT/scenario.out" | grep --line-buffered -v -E '^[0-9]+ passed, [0-9]+ failed$'
+count "$OUT/scenario.out"
+if ((failed > 0)) && [[ "${CLUSTER_KEEP:-0}" != 1 ]]; then
+  # the logs of what failed, before the node and its logs go away
+  echo "# kubectl get pods -A (at failure):"
+  kubectl get pods -A -o wide 2>&1 | sed 's/^/#   /'
+fi

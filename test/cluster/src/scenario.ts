@@ -1,0 +1,455 @@
+/**
+ * The real-node scenario (run.sh runs it against the node of node.sh): deploy dist/dev exactly as
+ * a user does, run both DAGs end to end through Airflow's REST API, the failure paths, and the
+ * NetworkPolicies from real pods. Every step prints PASS/FAIL; timings print as TIME lines.
+ *
+ * Environment: KUBECONFIG, NODE_IP (node.sh env), CLUSTER_DIST (default dist/dev).
+ */
+import { resolve } from 'node:path';
+import { AirflowClient } from './airflow';
+import { Checks, CheckFailure, expect, sleep, waitFor } from './checks';
+import { apiStatus, connect, PodRecorder, run, runPod, type Cluster, type SeenPod } from './kube';
+import { argValue, containers, envValue, find, loadManifests, nodePort, one, type K8sObject } from './manifests';
+
+const DIST = resolve(process.env.CLUSTER_DIST ?? 'dist/dev');
+const NODE_IP = process.env.NODE_IP ?? '10.88.0.1';
+const MINUTE = 60_000;
+
+interface Platform {
+  readonly objects: K8sObject[];
+  readonly namespace: string;
+  readonly sparkUi: string;
+  readonly airflowUi: string;
+  readonly jobImage: string;
+  readonly workerCores: number;
+  readonly workerMemoryMiB: number;
+}
+
+function platformOf(objects: K8sObject[]): Platform {
+  const ns = find(objects, 'Namespace')[0];
+  expect(ns, 'no Namespace in the manifests');
+  const workers = find(objects, 'DaemonSet')[0];
+  expect(workers, 'no worker DaemonSet in the manifests');
+  const worker = containers(workers)[0];
+  const scheduler = containers(one(objects, 'StatefulSet', 'airflow-scheduler'))[0];
+  const jobImage = envValue(scheduler, 'SPARK_JOB_IMAGE');
+  expect(jobImage, 'the scheduler has no SPARK_JOB_IMAGE (DAG contract)');
+  return {
+    objects,
+    namespace: ns.metadata.name,
+    sparkUi: `http://${NODE_IP}:${nodePort(one(objects, 'Service', 'spark-master-ui'))}`,
+    airflowUi: `http://${NODE_IP}:${nodePort(one(objects, 'Service', 'airflow-ui'))}`,
+    jobImage,
+    workerCores: Number(argValue(worker.args, '--cores')),
+    workerMemoryMiB: Number((argValue(worker.args, '--memory') ?? '').replace(/m$/, '')),
+  };
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  if (!res.ok) throw new CheckFailure(`GET ${url}: HTTP ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
+export async function main(): Promise<number> {
+  const checks = new Checks();
+  const cluster = connect();
+  const p = platformOf(loadManifests(DIST));
+  const t0 = Date.now();
+  let airflow: AirflowClient | undefined;
+  const recorder = new PodRecorder(cluster, p.namespace);
+
+  // ---- deploy ---------------------------------------------------------------------------------
+  await checks.run('kubectl apply --server-side -f dist/dev/: no error, no warning', async () => {
+    const r = await run('kubectl', ['apply', '--server-side', '-f', DIST], 5 * MINUTE);
+    expect(r.code === 0, `kubectl apply exited ${r.code}:\n${r.stderr}`);
+    expect(!/warning/i.test(r.stderr), `kubectl apply warned:\n${r.stderr}`);
+    await recorder.start();
+  });
+  const jobs = find(p.objects, 'Job');
+  for (const job of jobs) {
+    await checks.run(`Job ${job.metadata.name} completes`, () => waitForJob(cluster, p.namespace, job.metadata.name, 10 * MINUTE), ['kubectl apply --server-side -f dist/dev/: no error, no warning']);
+  }
+  const workloads = [...find(p.objects, 'Deployment'), ...find(p.objects, 'StatefulSet'), ...find(p.objects, 'DaemonSet')];
+  await checks.run(`every Deployment, StatefulSet and DaemonSet rolls out with its probes (${workloads.length})`, async () => {
+    for (const w of workloads) await waitForRollout(cluster, p.namespace, w, 12 * MINUTE - (Date.now() - t0));
+    checks.time('apply to all Ready', (Date.now() - t0) / 1000);
+  }, ['kubectl apply --server-side -f dist/dev/: no error, no warning']);
+  const ready = `every Deployment, StatefulSet and DaemonSet rolls out with its probes (${workloads.length})`;
+
+  await checks.run('no container of the platform restarted', async () => {
+    const pods = await cluster.core.listNamespacedPod({ namespace: p.namespace });
+    const restarted = pods.items.flatMap((pod) => (pod.status?.containerStatuses ?? [])
+      .filter((c) => c.restartCount > 0)
+      .map((c) => `${pod.metadata?.name}/${c.name}: ${c.restartCount} restarts, last ${c.lastState?.terminated?.reason ?? '?'} (${c.lastState?.terminated?.exitCode ?? '?'})`));
+    expect(restarted.length === 0, restarted.join('\n'));
+  }, [ready]);
+
+  await checks.run(`Spark master UI answers on the NodePort from the host (${p.sparkUi})`, async () => {
+    const res = await fetch(`${p.sparkUi}/`, { signal: AbortSignal.timeout(10_000) });
+    const html = await res.text();
+    expect(res.status === 200 && html.includes('Spark Master at spark://'), `HTTP ${res.status}: ${html.slice(0, 200)}`);
+  }, [ready]);
+
+  await checks.run(`Airflow answers on the NodePort from the host, every component healthy (${p.airflowUi})`, async () => {
+    const health = await waitFor('Airflow /api/v2/monitor/health: all healthy', 3 * MINUTE, async (state) => {
+      const h = await getJson<Record<string, { status?: string }>>(`${p.airflowUi}/api/v2/monitor/health`);
+      state.last = JSON.stringify(h);
+      return Object.values(h).every((c) => c?.status === 'healthy') ? h : undefined;
+    });
+    for (const component of ['metadatabase', 'scheduler', 'triggerer', 'dag_processor']) {
+      expect(health[component]?.status === 'healthy', `${component} is not healthy: ${JSON.stringify(health)}`);
+    }
+  }, [ready]);
+
+  await checks.run('the worker registered with the master (/json/: ALIVE, its cores and memory)', async () => {
+    const master = await waitFor('an ALIVE worker in the master\'s /json/', 2 * MINUTE, async (state) => {
+      const m = await getJson<{ workers: { state: string; cores: number; memory: number }[]; status: string }>(`${p.sparkUi}/json/`);
+      state.last = JSON.stringify(m.workers);
+      return m.workers.some((w) => w.state === 'ALIVE') ? m : undefined;
+    });
+    const alive = master.workers.filter((w) => w.state === 'ALIVE');
+    expect(alive.length === 1, `expected 1 ALIVE worker (one node), got ${alive.length}`);
+    expect(alive[0].cores === p.workerCores && alive[0].memory === p.workerMemoryMiB,
+      `worker offers ${alive[0].cores} cores / ${alive[0].memory} MiB; the construct computed ${p.workerCores} / ${p.workerMemoryMiB}`);
+  }, [ready]);
+
+  // ---- Airflow: log in as the README says ------------------------------------------------------------
+  await checks.run('log in to the REST API with the password the README points to (api-server log)', async () => {
+    const r = await run('kubectl', ['-n', p.namespace, 'logs', 'deploy/airflow-api-server'], MINUTE);
+    const password = /Password for user 'admin': (\S+)/.exec(r.stdout + r.stderr)?.[1];
+    expect(password, `no "Password for user 'admin'" line in the api-server log (kubectl logs exited ${r.code})`);
+    airflow = new AirflowClient(p.airflowUi);
+    await airflow.login('admin', password);
+  }, [ready]);
+  const loggedIn = 'log in to the REST API with the password the README points to (api-server log)';
+
+  await checks.run('both DAGs are parsed with no import errors', async () => {
+    const a = airflow as AirflowClient;
+    await waitFor('spark_on_kubernetes and spark_standalone in /api/v2/dags', 3 * MINUTE, async (state) => {
+      const dags = await a.call<{ dags: { dag_id: string }[] }>('GET', '/api/v2/dags');
+      state.last = dags.dags.map((d) => d.dag_id).join(', ');
+      return ['spark_on_kubernetes', 'spark_standalone'].every((id) => dags.dags.some((d) => d.dag_id === id)) ? true : undefined;
+    });
+    const errors = await a.call<{ total_entries: number; import_errors: unknown[] }>('GET', '/api/v2/importErrors');
+    expect(errors.total_entries === 0, `import errors: ${JSON.stringify(errors.import_errors)}`);
+    for (const id of ['spark_on_kubernetes', 'spark_standalone']) await a.unpause(id);
+  }, [loggedIn]);
+  const dagsReady = 'both DAGs are parsed with no import errors';
+
+  // ---- spark_on_kubernetes: the happy path -------------------------------------------------------------
+  const k8s = await sparkOnKubernetes(checks, p, () => airflow as AirflowClient, recorder, dagsReady);
+  await sparkStandalone(checks, p, () => airflow as AirflowClient, dagsReady);
+  await logsSurviveRestart(checks, cluster, p, () => airflow as AirflowClient, k8s);
+  await failurePaths(checks, cluster, p, () => airflow as AirflowClient, recorder, k8s);
+  await networkPolicies(checks, cluster, p, ready);
+  await checks.run('the Spark master refuses a client without the shared secret', async () => {
+    const script = [
+      'exec /opt/spark/bin/spark-submit',
+      `--master spark://spark-master.${p.namespace}.svc:7077 --deploy-mode client --driver-memory 256m`,
+      '--conf spark.driver.host=$(hostname -i) --conf spark.driver.bindAddress=0.0.0.0',
+      '--conf spark.driver.port=7078 --conf spark.driver.blockManager.port=7079 --conf spark.ui.enabled=false',
+      '/opt/spark-job/apps/pi.py --partitions 1 --samples-per-partition 10',
+    ].join(' ');
+    const r = await runPod(cluster, {
+      namespace: p.namespace, name: 'probe-spark-no-secret', image: p.jobImage, tmp: true, memory: '1Gi',
+      labels: { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'standalone' },
+      command: ['bash', '-c', script], timeoutMs: 4 * MINUTE,
+    });
+    expect(r.exitCode !== undefined && r.exitCode !== 0, `spark-submit without the secret exited ${r.exitCode}:\n${r.log.split('\n').slice(-15).join('\n')}`);
+    expect(!/Pi is roughly/.test(r.log), 'the app ran without the secret');
+    const reason = /All masters are unresponsive|Expected SaslMessage|[Aa]uthenticat/.exec(r.log)?.[0];
+    expect(reason, `no sign of a refused registration in the client log:\n${r.log.split('\n').slice(-15).join('\n')}`);
+  }, [ready]);
+  await checks.run('re-applying dist/dev changes nothing (kubectl diff --server-side is empty)', async () => {
+    const r = await run('kubectl', ['diff', '--server-side', '-f', DIST], 2 * MINUTE);
+    expect(r.code === 0, `kubectl diff exited ${r.code}:\n${r.stdout.slice(0, 3000)}${r.stderr}`);
+  }, [ready]);
+
+  recorder.stop();
+  process.stdout.write(`${checks.passed} passed, ${checks.failures} failed\n`);
+  return checks.failures === 0 ? 0 : 1;
+}
+
+async function waitForJob(cluster: Cluster, namespace: string, name: string, timeoutMs: number): Promise<void> {
+  await waitFor(`Job ${name} to complete`, timeoutMs, async (state) => {
+    const job = await cluster.batch.readNamespacedJob({ namespace, name });
+    const s = job.status ?? {};
+    state.last = `succeeded=${s.succeeded ?? 0} failed=${s.failed ?? 0} active=${s.active ?? 0}`;
+    if ((s.conditions ?? []).some((c) => c.type === 'Failed' && c.status === 'True')) {
+      throw new CheckFailure(`Job ${name} failed: ${state.last}`);
+    }
+    return (s.succeeded ?? 0) >= 1 ? true : undefined;
+  });
+}
+
+async function waitForRollout(cluster: Cluster, namespace: string, w: K8sObject, timeoutMs: number): Promise<void> {
+  const name = w.metadata.name;
+  await waitFor(`${w.kind} ${name} to roll out`, Math.max(timeoutMs, 10_000), async (state) => {
+    if (w.kind === 'DaemonSet') {
+      const ds = await cluster.apps.readNamespacedDaemonSet({ namespace, name });
+      const s = ds.status;
+      state.last = `desired=${s?.desiredNumberScheduled} ready=${s?.numberReady} updated=${s?.updatedNumberScheduled}`;
+      return s && s.desiredNumberScheduled > 0 && s.numberReady === s.desiredNumberScheduled && s.updatedNumberScheduled === s.desiredNumberScheduled ? true : undefined;
+    }
+    const obj = w.kind === 'Deployment'
+      ? await cluster.apps.readNamespacedDeployment({ namespace, name })
+      : await cluster.apps.readNamespacedStatefulSet({ namespace, name });
+    const want = obj.spec?.replicas ?? 1;
+    const s = obj.status;
+    state.last = `replicas=${want} ready=${s?.readyReplicas ?? 0} updated=${s?.updatedReplicas ?? 0}`;
+    return (s?.readyReplicas ?? 0) === want && (s?.updatedReplicas ?? 0) === want ? true : undefined;
+  }, 3000);
+}
+
+interface K8sRun {
+  readonly runId: string;
+  readonly driverPod?: string;
+}
+
+function runId(label: string): string {
+  return `cluster-${label}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+}
+
+async function sparkOnKubernetes(
+  checks: Checks, p: Platform, airflow: () => AirflowClient, recorder: PodRecorder, dagsReady: string,
+): Promise<K8sRun> {
+  const dag = 'spark_on_kubernetes';
+  const id = runId('ok');
+  const result: { driverPod?: string } = {};
+  const name = `${dag} succeeds when triggered through the REST API`;
+  await checks.run(name, async () => {
+    const t = Date.now();
+    await airflow().trigger(dag, id);
+    const r = await airflow().waitForRun(dag, id, 15 * MINUTE);
+    checks.time(`${dag}: trigger to ${r.state}`, (Date.now() - t) / 1000);
+    if (r.state !== 'success') throw new CheckFailure(`run ${id} ended ${r.state}:\n${await tasksSummary(airflow(), dag, id)}`);
+  }, [dagsReady]);
+
+  await checks.run(`${dag}: the submit task's XCom is return.json of the job CLI`, async () => {
+    const xcom = await airflow().returnValue(dag, id, 'submit') as Record<string, unknown>;
+    const keys = ['appId', 'appName', 'driverPod', 'namespace', 'submissionId', 'submittedAt', 'target'];
+    expect(JSON.stringify(Object.keys(xcom).sort()) === JSON.stringify(keys), `XCom keys ${Object.keys(xcom).sort().join(',')} != ${keys.join(',')}`);
+    expect(xcom.target === 'k8s' && xcom.namespace === p.namespace && typeof xcom.driverPod === 'string', `XCom: ${JSON.stringify(xcom)}`);
+    result.driverPod = xcom.driverPod as string;
+    const ti = await airflow().taskInstance(dag, id, 'submit');
+    if (ti.start_date && typeof xcom.submittedAt === 'string') {
+      checks.time(`${dag}: submit task start to return.json`, (Date.parse(xcom.submittedAt) - Date.parse(ti.start_date)) / 1000);
+    }
+  }, [name]);
+
+  await checks.run(`${dag}: driver and executor pods ran, executors registered with the driver`, async () => {
+    const driver = recorder.pods().find((s) => s.name === result.driverPod);
+    expect(driver, `the driver pod ${result.driverPod} was never seen`);
+    expect(driver.phases.has('Running') && driver.phases.has('Succeeded'), `driver phases: ${[...driver.phases].join(', ')}`);
+    const appId = driver.labels['spark-app-selector'];
+    const executors = recorder.pods({ 'spark-role': 'executor', 'spark-app-selector': appId });
+    expect(executors.length >= 1 && executors.every((e) => e.phases.has('Running')), `executors of ${appId}: ${describe(executors)}`);
+    const log = await airflow().taskLog(dag, id, 'monitor', 1);
+    const registered = log.match(/Registered executor/g)?.length ?? 0;
+    expect(registered >= executors.length, `${executors.length} executor pods ran but the driver log has ${registered} "Registered executor" lines`);
+    // The ports the NetworkPolicies open (job/src/ports.ts): the driver's RPC and block manager,
+    // and every executor's block manager as the driver registered it.
+    expect(/'sparkDriver' on port 7078/.test(log), 'the driver did not listen on 7078 (spark.driver.port)');
+    const managers = [...log.matchAll(/Registering block manager \S+:(\d+) with .*BlockManagerId\((\w+),/g)].map((m) => ({ port: m[1], id: m[2] }));
+    const driverBm = managers.find((m) => m.id === 'driver');
+    const executorBms = managers.filter((m) => m.id !== 'driver');
+    expect(driverBm?.port === '7079', `driver block manager on ${driverBm?.port ?? 'no port seen'}, expected 7079`);
+    expect(executorBms.length >= executors.length && executorBms.every((m) => m.port === '7079'),
+      `executor block managers on ${executorBms.map((m) => `${m.id}:${m.port}`).join(', ') || 'none seen'}; expected 7079 each (spark.blockManager.port)`);
+  }, [`${dag}: the submit task's XCom is return.json of the job CLI`]);
+
+  await checks.run(`${dag}: the monitor task's log is the driver's log, with the app's shuffle, broadcast and large results checked`, async () => {
+    const log = await airflow().taskLog(dag, id, 'monitor', 1);
+    expect(log.includes('Running Spark version'), 'no "Running Spark version" line (driver log) in the monitor task log');
+    expect(/orders_report: orders=\d+ regions=\d+ revenue=\d+ lines=\d+ check=ok/.test(log), 'the app\'s "orders_report: ... check=ok" line is not in the monitor task log');
+  }, [name]);
+
+  await checks.run(`${dag}: the deferrable monitor task deferred and resumed (the triggerer followed the driver)`, async () => {
+    const log = await airflow().taskLog(dag, id, 'monitor', 1);
+    expect(/defer/i.test(log), 'the monitor task log shows no deferral');
+    const ti = await airflow().taskInstance(dag, id, 'monitor');
+    expect(ti.state === 'success', `monitor ended ${ti.state}`);
+  }, [name]);
+  return { runId: id, driverPod: result.driverPod };
+}
+
+async function sparkStandalone(checks: Checks, p: Platform, airflow: () => AirflowClient, dagsReady: string): Promise<void> {
+  const dag = 'spark_standalone';
+  const id = runId('ok');
+  const name = `${dag} succeeds when triggered through the REST API`;
+  await checks.run(name, async () => {
+    const t = Date.now();
+    await airflow().trigger(dag, id);
+    const r = await airflow().waitForRun(dag, id, 15 * MINUTE);
+    checks.time(`${dag}: trigger to ${r.state}`, (Date.now() - t) / 1000);
+    if (r.state !== 'success') throw new CheckFailure(`run ${id} ended ${r.state}:\n${await tasksSummary(airflow(), dag, id)}`);
+  }, [dagsReady]);
+  await checks.run(`${dag}: XCom, the app's checked result in the task log, the app completed on the cluster`, async () => {
+    const xcom = await airflow().returnValue(dag, id, 'submit') as Record<string, unknown>;
+    expect(xcom.target === 'standalone', `XCom: ${JSON.stringify(xcom)}`);
+    const log = await airflow().taskLog(dag, id, 'submit', 1);
+    expect(/orders_report: .* check=ok/.test(log), 'the app\'s "check=ok" line is not in the task log');
+    const m = await getJson<{ completedapps: { name: string; state: string; cores: number }[] }>(`${p.sparkUi}/json/`);
+    expect(m.completedapps.some((a) => a.state === 'FINISHED'), `completed apps on the master: ${JSON.stringify(m.completedapps)}`);
+  }, [name]);
+}
+
+async function logsSurviveRestart(checks: Checks, cluster: Cluster, p: Platform, airflow: () => AirflowClient, run: K8sRun): Promise<void> {
+  const dag = 'spark_on_kubernetes';
+  await checks.run('task logs survive a restart of the scheduler (log persistence)', async () => {
+    const before = await airflow().taskLog(dag, run.runId, 'monitor', 1);
+    expect(before.includes('Running Spark version'), 'the monitor task log has no driver log to compare');
+    const old = await cluster.core.readNamespacedPod({ namespace: p.namespace, name: 'airflow-scheduler-0' });
+    await cluster.core.deleteNamespacedPod({ namespace: p.namespace, name: 'airflow-scheduler-0' });
+    await waitFor('a new airflow-scheduler-0 to be Ready', 5 * MINUTE, async (state) => {
+      const pod = await cluster.core.readNamespacedPod({ namespace: p.namespace, name: 'airflow-scheduler-0' }).catch(() => undefined);
+      const ready = pod?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      state.last = `uid ${pod?.metadata?.uid ?? 'none'}, ready ${ready}`;
+      return pod && pod.metadata?.uid !== old.metadata?.uid && ready ? true : undefined;
+    });
+    // The api-server reads the log from the new scheduler's log server; its DNS name may point at
+    // the old pod's IP for the cache TTL of the cluster DNS (30 s): a user may see a short gap.
+    await waitFor('the monitor task log, served by the new scheduler', 2 * MINUTE, async (state) => {
+      const after = await airflow().taskLog(dag, run.runId, 'monitor', 1);
+      state.last = after.split('\n').slice(0, 6).join(' | ');
+      return after.includes('Running Spark version') && after.includes('check=ok') ? true : undefined;
+    }, 5000);
+  }, [`${dag}: the monitor task's log is the driver's log, with the app's shuffle, broadcast and large results checked`]);
+}
+
+async function failurePaths(
+  checks: Checks, cluster: Cluster, p: Platform, airflow: () => AirflowClient, recorder: PodRecorder, ok: K8sRun,
+): Promise<void> {
+  const dag = 'spark_on_kubernetes';
+  const needs = [`${dag} succeeds when triggered through the REST API`];
+  const failedRun = async (label: string, conf: Record<string, unknown>): Promise<{ id: string; monitorLog: string }> => {
+    const id = runId(label);
+    await airflow().trigger(dag, id, conf);
+    const r = await airflow().waitForRun(dag, id, 15 * MINUTE);
+    expect(r.state === 'failed', `run ${id} with ${JSON.stringify(conf)} ended ${r.state}, expected failed`);
+    const monitor = await airflow().taskInstance(dag, id, 'monitor');
+    expect(monitor.state === 'failed', `monitor ended ${monitor.state}:\n${await tasksSummary(airflow(), dag, id)}`);
+    const submit = await airflow().taskInstance(dag, id, 'submit');
+    expect(submit.state === 'success', `submit ended ${submit.state}`);
+    return { id, monitorLog: await airflow().taskLog(dag, id, 'monitor', monitor.try_number) };
+  };
+
+  await checks.run(`${dag}: an app that raises fails the monitor task, with the reason in its log`, async () => {
+    const { monitorLog } = await failedRun('raise', { mode: 'raise' });
+    expect(monitorLog.includes('failing on purpose (--mode raise)'), 'the app\'s exception is not in the monitor task log');
+    expect(/driver pod .* (Failed|failed)/i.test(monitorLog), 'the monitor task log does not say the driver failed');
+  }, needs);
+
+  await checks.run(`${dag}: a driver over its memory limit is reported OOMKilled`, async () => {
+    const { monitorLog } = await failedRun('oom', { mode: 'oom-driver' });
+    expect(monitorLog.includes('OOMKilled'), 'the monitor task log does not say OOMKilled');
+  }, needs);
+
+  await checks.run(`${dag}: deleting the submit pod after the driver exists makes the retry adopt that driver (one driver pod)`, async () => {
+    const id = runId('adopt');
+    await airflow().trigger(dag, id);
+    // The first try's driver: the one labelled with this run.
+    const runLabel = (s: SeenPod) => s.labels['spark-role'] === 'driver' && (s.last.metadata?.labels?.['spark-airflow-k8s/run-id'] ?? '').length > 0 && s.firstSeen > Date.now() - 20 * MINUTE;
+    const before = new Set(recorder.pods({ 'spark-role': 'driver' }).map((s) => s.name));
+    const driver = await waitFor('the driver pod of the run', 10 * MINUTE, async () => recorder.pods({ 'spark-role': 'driver' }).find((s) => !before.has(s.name) && runLabel(s)), 200);
+    const submitPods = recorder.pods({ 'app.kubernetes.io/component': 'submit' }).filter((s) => !s.deleted && !s.phases.has('Succeeded'));
+    expect(submitPods.length === 1, `expected one running submit pod, saw ${describe(submitPods)}`);
+    await cluster.core.deleteNamespacedPod({ namespace: p.namespace, name: submitPods[0].name, gracePeriodSeconds: 0 });
+    const r = await airflow().waitForRun(dag, id, 20 * MINUTE);
+    expect(r.state === 'success', `run ${id} ended ${r.state}:\n${await tasksSummary(airflow(), dag, id)}`);
+    const submit = await airflow().taskInstance(dag, id, 'submit');
+    expect(submit.try_number >= 2, `submit succeeded on try ${submit.try_number}: the deletion did not make it retry`);
+    const xcom = await airflow().returnValue(dag, id, 'submit') as Record<string, unknown>;
+    expect(xcom.driverPod === driver.name, `the retry's XCom names ${String(xcom.driverPod)}, the first try created ${driver.name}`);
+    const drivers = recorder.pods({ 'spark-role': 'driver' }).filter((s) => !before.has(s.name));
+    expect(drivers.length === 1, `driver pods created for the run: ${describe(drivers)}`);
+    const log = await airflow().taskLog(dag, id, 'submit', submit.try_number);
+    expect(/adopt/i.test(log), 'the retry\'s log does not say it adopted the driver');
+  }, needs);
+  void ok;
+}
+
+async function networkPolicies(checks: Checks, cluster: Cluster, p: Platform, ready: string): Promise<void> {
+  const ns = p.namespace;
+  // Allowed flows, from the real pods (kubectl exec, as an operator would check them).
+  const execConnect = async (target: string, host: string, port: number): Promise<void> => {
+    const r = await run('kubectl', ['-n', ns, 'exec', target, '--', 'bash', '-c', `timeout 5 bash -c '</dev/tcp/${host}/${port}' && echo connected`], MINUTE);
+    expect(r.code === 0 && r.stdout.includes('connected'), `${target} -> ${host}:${port} did not connect (exit ${r.code}): ${r.stderr.trim()}`);
+  };
+  for (const [from, host, port, what] of [
+    ['ds/spark-worker', 'spark-master', 7077, 'worker to master'],
+    ['sts/airflow-scheduler', 'airflow-postgresql', 5432, 'Airflow to PostgreSQL'],
+    ['sts/airflow-scheduler', 'airflow-api-server', 8080, 'Airflow to the api-server'],
+  ] as const) {
+    await checks.run(`NetworkPolicy allows ${what} (${from} -> ${host}:${port})`, () => execConnect(from, host, port), [ready]);
+  }
+
+  // Denied flows, from pods that carry the labels of the pods that run user code.
+  const probe = async (name: string, namespace: string, labels: Record<string, string>, host: string, port: number): Promise<number | undefined> => {
+    const script = [
+      'import socket, sys, time',
+      // kube-network-policies learns a pod's IP from the pod's status in the API (containerd 1.6
+      // has no NRI to tell it earlier): give it that moment, as a real workload's start-up does.
+      'time.sleep(5)',
+      `host, port = ${JSON.stringify(host)}, ${port}`,
+      'try:',
+      '    socket.create_connection((host, port), timeout=5).close(); print("connected"); sys.exit(0)',
+      'except socket.timeout:',
+      '    print("timed out"); sys.exit(10)',
+      'except OSError as e:',
+      '    print(f"error: {e}"); sys.exit(11)',
+    ].join('\n');
+    const r = await runPod(cluster, { namespace, name, image: p.jobImage, labels, command: ['python3', '-c', script], timeoutMs: 2 * MINUTE });
+    return r.exitCode;
+  };
+  const svc = (name: string): string => `${name}.${ns}.svc`;
+  const api = '10.96.0.1';
+  const denied: [string, string, Record<string, string>, string, number][] = [
+    ['a driver pod to PostgreSQL 5432', ns, { 'spark-role': 'driver' }, svc('airflow-postgresql'), 5432],
+    ['an executor pod to PostgreSQL 5432', ns, { 'spark-role': 'executor' }, svc('airflow-postgresql'), 5432],
+    ['a task pod to PostgreSQL 5432', ns, { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'k8s' }, svc('airflow-postgresql'), 5432],
+    ['an executor pod to the Kubernetes API', ns, { 'spark-role': 'executor' }, api, 443],
+    ['a pod in another namespace to the master 7077', 'sak-outsider', {}, svc('spark-master'), 7077],
+  ];
+  await checks.run('NetworkPolicy probes work: a driver pod reaches the Kubernetes API (control)', async () => {
+    await cluster.core.createNamespace({ body: { metadata: { name: 'sak-outsider', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } } }).catch((err: unknown) => {
+      if (apiStatus(err) !== 409) throw err;
+    });
+    const code = await probe('probe-control', ns, { 'spark-role': 'driver' }, api, 443);
+    expect(code === 0, `the control probe exited ${code}: probes cannot connect at all, so a timeout below would prove nothing`);
+  }, [ready]);
+  for (const [what, namespace, labels, host, port] of denied) {
+    await checks.run(`NetworkPolicy denies ${what} (times out)`, async () => {
+      const code = await probe(`probe-${what.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 40).replace(/-+$/, '')}`, namespace, labels, host, port);
+      expect(code === 10, `exit ${code}: ${code === 0 ? 'it connected' : 'not a timeout'}`);
+    }, ['NetworkPolicy probes work: a driver pod reaches the Kubernetes API (control)']);
+  }
+  await cluster.core.deleteNamespace({ name: 'sak-outsider' }).catch(() => undefined);
+  await sleep(0);
+}
+
+async function tasksSummary(airflow: AirflowClient, dag: string, id: string): Promise<string> {
+  const tis = await airflow.taskInstances(dag, id).catch(() => []);
+  const parts: string[] = [];
+  for (const ti of tis) {
+    parts.push(`${ti.task_id}: ${ti.state} (try ${ti.try_number})`);
+    if (ti.state !== 'success' && ti.try_number > 0) {
+      const log = await airflow.taskLog(dag, id, ti.task_id, ti.try_number).catch((e: unknown) => `(no log: ${(e as Error).message})`);
+      parts.push(log.split('\n').slice(-25).map((l) => `  | ${l}`).join('\n'));
+    }
+  }
+  return parts.join('\n');
+}
+
+function describe(pods: readonly SeenPod[]): string {
+  return pods.length === 0 ? 'none' : pods.map((s) => `${s.name} [${[...s.phases].join(',')}]${s.deleted ? ' deleted' : ''}`).join('; ');
+}
+
+if (require.main === module) {
+  main().then((code) => process.exit(code), (err: unknown) => {
+    process.stdout.write(`FAIL scenario aborted: ${(err as Error).stack ?? String(err)}\n0 passed, 1 failed\n`);
+    process.exit(1);
+  });
+}
