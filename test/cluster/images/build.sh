@@ -238,4 +238,6 @@ netpol_image() {
 build netpol "$NETPOL_IMAGE" "$( { echo "$RECIPE $NETPOL_IMAGE"; cat "$HERE/netpol/Containerfile"; sha256sum < "$NETPOL_BIN"; } | sha)" netpol_image
 
 mv "$OUT.tmp" "$OUT"
+# earlier builds of the same names are dangling now: keep the store at the size of one set
+bh rmi --prune >/dev/null 2>&1 || true
 log "images ready: $(wc -l < "$OUT")"

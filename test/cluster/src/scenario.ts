@@ -5,9 +5,11 @@
  *
  * Environment: KUBECONFIG, NODE_IP (node.sh env), CLUSTER_DIST (default dist/dev).
  */
+import { readFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { resolve } from 'node:path';
 import { AirflowClient } from './airflow';
-import { Checks, CheckFailure, expect, sleep, waitFor } from './checks';
+import { Checks, CheckFailure, expect, waitFor } from './checks';
 import { apiStatus, connect, PodRecorder, run, runPod, type Cluster, type SeenPod } from './kube';
 import { argValue, containers, envValue, find, loadManifests, nodePort, one, type K8sObject } from './manifests';
 
@@ -426,8 +428,21 @@ async function networkPolicies(checks: Checks, cluster: Cluster, p: Platform, re
       expect(code === 10, `exit ${code}: ${code === 0 ? 'it connected' : 'not a timeout'}`);
     }, ['NetworkPolicy probes work: a driver pod reaches the Kubernetes API (control)']);
   }
+  await checks.run('pod traffic never leaves the machine: a pod without NetworkPolicies cannot reach what the host reaches', async () => {
+    // The host's own DNS resolver answers the host on TCP 53 (the control); the node forwards
+    // nothing off its bridge, so the same connection from a pod times out.
+    const resolver = /^nameserver\s+(\d+\.\d+\.\d+\.\d+)/m.exec(readFileSync('/etc/resolv.conf', 'utf8'))?.[1];
+    expect(resolver && !resolver.startsWith('127.'), 'the host has no non-loopback IPv4 resolver to test against');
+    await new Promise<void>((resolve, reject) => {
+      const socket = tcpConnect({ host: resolver, port: 53, timeout: 5000 }, () => { socket.destroy(); resolve(); });
+      socket.on('timeout', () => { socket.destroy(); reject(new CheckFailure(`the host itself cannot reach ${resolver}:53: nothing to compare with`)); });
+      socket.on('error', (err) => reject(new CheckFailure(`the host itself cannot reach ${resolver}:53: ${err.message}`)));
+    });
+    const code = await probe('probe-outside', 'sak-outsider', {}, resolver, 53);
+    expect(code === 10, `a pod reached ${resolver}:53 outside the node (exit ${code})`);
+  }, ['NetworkPolicy probes work: a driver pod reaches the Kubernetes API (control)']);
   await cluster.core.deleteNamespace({ name: 'sak-outsider' }).catch(() => undefined);
-  await sleep(0);
+
 }
 
 async function tasksSummary(airflow: AirflowClient, dag: string, id: string): Promise<string> {
