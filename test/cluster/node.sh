@@ -344,12 +344,18 @@ EOF
   # exemptions as its nftables chain: established/related flows and root's own traffic. It queues
   # every new flow from or to a pod; the verdict stays kube-network-policies' own.
   wait_for "kube-network-policies bound to NFQUEUE $NFQUEUE" 60 "" grep -qE "^ *$NFQUEUE " /proc/net/netfilter/nfnetlink_queue
-  iptables -t mangle -N SAK-NETPOL
-  iptables -t mangle -A SAK-NETPOL -m owner --uid-owner 0 -j RETURN
-  iptables -t mangle -A SAK-NETPOL -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
-  iptables -t mangle -A SAK-NETPOL -s "$POD_CIDR" -j NFQUEUE --queue-num "$NFQUEUE"
-  iptables -t mangle -A SAK-NETPOL -d "$POD_CIDR" -j NFQUEUE --queue-num "$NFQUEUE"
-  iptables -t mangle -A POSTROUTING -j SAK-NETPOL
+  sleep 2 # its first sync, which loads its table where the kernel can
+  if nft list table inet kube-network-policies >/dev/null 2>&1; then
+    log "kube-network-policies queues with its own nftables table"
+  else
+    log "this kernel has no nftables queue statement: queueing for kube-network-policies with iptables NFQUEUE"
+    iptables -t mangle -N SAK-NETPOL
+    iptables -t mangle -A SAK-NETPOL -m owner --uid-owner 0 -j RETURN
+    iptables -t mangle -A SAK-NETPOL -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+    iptables -t mangle -A SAK-NETPOL -s "$POD_CIDR" -j NFQUEUE --queue-num "$NFQUEUE"
+    iptables -t mangle -A SAK-NETPOL -d "$POD_CIDR" -j NFQUEUE --queue-num "$NFQUEUE"
+    iptables -t mangle -A POSTROUTING -j SAK-NETPOL
+  fi
   for c in containerd kubelet kube-proxy provisioner; do alive "$c" || die "$c is not running; see $DIR/logs/$c.log"; done
 
   trap - EXIT
