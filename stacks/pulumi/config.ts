@@ -33,6 +33,8 @@ export interface ConfigKeySpec {
   /** The PlatformConfig field it overrides (for secrets: where the value goes). */
   readonly target: string;
   readonly description: string;
+  /** What values are allowed, when more than the type says (named in error messages). */
+  readonly allowed?: string;
 }
 
 /** Every key the program reads. README's table is generated from the same list in the tests. */
@@ -45,9 +47,9 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
   { key: 'sparkWorkerResources', type: 'resources', target: 'spark.worker.resources', description: 'worker container resources (bounds the worker and its executors), merged like sparkMasterResources' },
   { key: 'airflowResources', type: 'componentResources', target: 'airflow.resources', description: 'per component (apiServer, scheduler, dagProcessor, triggerer) resources, merged like sparkMasterResources' },
   { key: 'sparkUiExpose', type: 'boolean', target: 'spark.ui.expose', description: 'expose the Spark master UI on a NodePort' },
-  { key: 'sparkUiNodePort', type: 'integer', target: 'spark.ui.nodePort', description: 'NodePort of the Spark master UI (30000-32767)' },
+  { key: 'sparkUiNodePort', type: 'integer', target: 'spark.ui.nodePort', description: 'NodePort of the Spark master UI (30000-32767)', allowed: 'must be an integer in 30000-32767 (the Kubernetes NodePort range)' },
   { key: 'airflowUiExpose', type: 'boolean', target: 'airflow.ui.expose', description: 'expose the Airflow UI on a NodePort' },
-  { key: 'airflowUiNodePort', type: 'integer', target: 'airflow.ui.nodePort', description: 'NodePort of the Airflow UI (30000-32767)' },
+  { key: 'airflowUiNodePort', type: 'integer', target: 'airflow.ui.nodePort', description: 'NodePort of the Airflow UI (30000-32767)', allowed: 'must be an integer in 30000-32767 (the Kubernetes NodePort range)' },
   { key: 'airflowExecutor', type: 'string', target: 'airflow.executor', description: '"LocalExecutor" or "KubernetesExecutor"' },
   { key: 'airflowFernetKey', type: 'secret', target: 'Secret airflow-secrets, key fernet-key', description: 'Fernet key encrypting connections and variables (32 url-safe base64 bytes); required' },
   { key: 'airflowApiSecretKey', type: 'secret', target: 'Secret airflow-secrets, key api-secret-key', description: 'api-server session secret; required' },
@@ -133,7 +135,7 @@ export function readOverrides(stack: string, source: ConfigSource): StackOverrid
         else put(spec.key, raw === 'true');
         break;
       case 'integer':
-        if (!/^-?\d+$/.test(raw.trim())) bad('must be an integer');
+        if (!/^-?\d+$/.test(raw.trim())) bad(spec.allowed ?? 'must be an integer');
         else put(spec.key, Number(raw));
         break;
       case 'resources': {

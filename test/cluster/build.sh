@@ -95,7 +95,7 @@ cat "$STEPLOG" >&2
 while read -r image; do BUILT+=("image:$image"); done < <(sed -n 's/^\[cluster\/images\] building \(.*\)$/\1/p' "$STEPLOG")
 echo "BUILD_IMAGES_SECONDS=$((SECONDS - t))"
 
-echo "BUILT=${BUILT[*]}"
+printf "BUILT=%q\n" "${BUILT[*]}"
 echo "K8S_BIN=$K8S_BIN"
 echo "CLUSTER_BIN=$CLUSTER_BIN"
 echo "IMAGES=$IMAGES"

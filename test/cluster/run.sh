@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # npm run test:cluster: dist/dev on a real single-node Kubernetes, end to end.
 #
+#   run.sh [scenario.js ...]   runs each scenario in turn on one node (default: the cluster scenario,
+#                              build/cluster/scenario.js); test/pulumi-cli/run.sh runs Pulumi's
+#
 #   1. build.sh      Debian packages, Kubernetes + CoreDNS + kube-network-policies from Go modules,
 #                    the images (stand-ins and job/Dockerfile itself); all cached under ~/.cache
 #   2. node.sh start the node (containerd, kubelet, kube-proxy, control plane, CoreDNS, policies)
-#   3. scenario      build/cluster/scenario.js: apply dist/dev, both DAGs through Airflow's REST API,
-#                    failure paths, NetworkPolicies from real pods (PASS/FAIL lines)
+#   3. scenarios     build/cluster/scenario.js: apply dist/dev, both DAGs through Airflow's REST API,
+#                    failure paths, NetworkPolicies from real pods, uninstall (PASS/FAIL lines)
 #   4. node.sh stop  everything stopped by pid, the machine restored (PASS/FAIL teardown lines),
 #                    also when a step above failed or the run is interrupted
 #
@@ -55,7 +58,11 @@ trap 'exit 130' INT TERM
 
 [[ "$(id -u)" == 0 ]] || { echo "FAIL test:cluster needs root (network namespaces, mounts, cgroups)"; exit 1; }
 [[ -d dist/dev ]] || { echo "FAIL dist/dev is missing: run npm run synth"; exit 1; }
-[[ -f build/cluster/scenario.js ]] || { echo "FAIL build/cluster/scenario.js is missing: run npm run build"; exit 1; }
+SCENARIOS=("$@")
+((${#SCENARIOS[@]})) || SCENARIOS=(build/cluster/scenario.js)
+for scenario in "${SCENARIOS[@]}"; do
+  [[ -f "$scenario" ]] || { echo "FAIL $scenario is missing: run npm run build"; exit 1; }
+done
 
 # --- 1. build --------------------------------------------------------------------------------------
 t=$SECONDS
@@ -85,9 +92,13 @@ source "$OUT/node.env"
 echo "TIME node start $((SECONDS - t))"
 echo "TIME node image import $(cat "$CLUSTER_DIR/images-import-seconds" 2>/dev/null || echo '?')"
 
-# --- 3. scenario -------------------------------------------------------------------------------------
-node build/cluster/scenario.js 2>&1 | tee "$OUT/scenario.out" | grep --line-buffered -v -E '^[0-9]+ passed, [0-9]+ failed$'
-count "$OUT/scenario.out"
+# --- 3. scenarios ------------------------------------------------------------------------------------
+for scenario in "${SCENARIOS[@]}"; do
+  t=$SECONDS
+  node "$scenario" 2>&1 | tee "$OUT/scenario.out" | grep --line-buffered -v -E '^[0-9]+ passed, [0-9]+ failed$'
+  count "$OUT/scenario.out"
+  echo "TIME scenario $scenario $((SECONDS - t))"
+done
 if ((failed > 0)) && [[ "${CLUSTER_KEEP:-0}" != 1 ]]; then
   # the logs of what failed, before the node and its logs go away
   echo "# kubectl get pods -A (at failure):"

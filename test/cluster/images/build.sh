@@ -219,23 +219,22 @@ pause_image() {
 }
 build pause "$PAUSE_IMAGE" "$( { echo "$RECIPE $PAUSE_IMAGE"; cat "$HERE/pause/Containerfile" "$PAUSE_C"; } | sha)" pause_image
 
-coredns_image() {
-  local ctx="$STAGE/coredns"
-  mkdir -p "$ctx"
-  cp "$HERE/coredns/Containerfile" "$ctx/"
-  cp "$COREDNS_BIN" "$ctx/coredns"
-  bud "$COREDNS_IMAGE" "$ctx" -f "$ctx/Containerfile"
+# single_binary_image <short> <image> <binary> <name in the build context>: FROM scratch + the binary
+single_binary_image() {
+  local short="$1" image="$2" binary="$3" name="$4"
+  local key; key="$( { echo "$RECIPE $image"; cat "$HERE/$short/Containerfile"; sha256sum < "$binary"; } | sha)"
+  # shellcheck disable=SC2317 # called through build
+  image_of_binary() {
+    local ctx="$STAGE/$short"
+    mkdir -p "$ctx"
+    cp "$HERE/$short/Containerfile" "$ctx/"
+    cp "$binary" "$ctx/$name"
+    bud "$image" "$ctx" -f "$ctx/Containerfile"
+  }
+  build "$short" "$image" "$key" image_of_binary
 }
-build coredns "$COREDNS_IMAGE" "$( { echo "$RECIPE $COREDNS_IMAGE"; cat "$HERE/coredns/Containerfile"; sha256sum < "$COREDNS_BIN"; } | sha)" coredns_image
-
-netpol_image() {
-  local ctx="$STAGE/netpol"
-  mkdir -p "$ctx"
-  cp "$HERE/netpol/Containerfile" "$ctx/"
-  cp "$NETPOL_BIN" "$ctx/kube-network-policies"
-  bud "$NETPOL_IMAGE" "$ctx" -f "$ctx/Containerfile"
-}
-build netpol "$NETPOL_IMAGE" "$( { echo "$RECIPE $NETPOL_IMAGE"; cat "$HERE/netpol/Containerfile"; sha256sum < "$NETPOL_BIN"; } | sha)" netpol_image
+single_binary_image coredns "$COREDNS_IMAGE" "$COREDNS_BIN" coredns
+single_binary_image netpol "$NETPOL_IMAGE" "$NETPOL_BIN" kube-network-policies
 
 mv "$OUT.tmp" "$OUT"
 # earlier builds of the same names are dangling now: keep the store at the size of one set
