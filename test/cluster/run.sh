@@ -14,6 +14,8 @@
 #
 # Output: PASS/FAIL lines, TIME lines, and `N passed, N failed` alone on the last line; exit 1 on
 # any failure. Needs root. CLUSTER_KEEP=1 keeps the node's state dir (logs) after the run.
+# CLUSTER_KEEP_NODE=1 leaves the node running (no teardown) for a next suite, which reuses it with
+# CLUSTER_REUSE_NODE=1 (and stops it): .ci/run runs test:cluster and test:pulumi on one node.
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,6 +36,10 @@ stopped=0
 stop_node() {
   ((stopped)) && return 0
   stopped=1
+  if [[ "${CLUSTER_KEEP_NODE:-0}" == 1 && -f "$OUT/node.env" ]]; then
+    echo "# node left running for the next suite (CLUSTER_KEEP_NODE=1): test/cluster/node.sh stop stops it"
+    return 0
+  fi
   if [[ -f "$OUT/node.env" ]]; then
     local t=$SECONDS
     bash "$HERE/node.sh" stop > "$OUT/teardown.out" 2> "$OUT/teardown.log"
@@ -64,33 +70,45 @@ for scenario in "${SCENARIOS[@]}"; do
   [[ -f "$scenario" ]] || { echo "FAIL $scenario is missing: run npm run build"; exit 1; }
 done
 
-# --- 1. build --------------------------------------------------------------------------------------
-t=$SECONDS
-if ! bash "$HERE/build.sh" > "$OUT/build.env" 2> "$OUT/build.log"; then
-  tail -n 40 "$OUT/build.log" | sed 's/^/    /'
-  echo "FAIL build (Debian packages, Go binaries, images)"
-  exit 1
-fi
-build_seconds=$((SECONDS - t))
-# shellcheck disable=SC1090
-source <(sed -n 's/^\(K8S_BIN\|CLUSTER_BIN\|IMAGES\|BUILT\)=/export \1=/p' "$OUT/build.env")
-grep -E '^(TIME|BUILD_)' "$OUT/build.env" | sed 's/^BUILD_\(.*\)_SECONDS=/TIME build \1 /' | tr 'A-Z' 'a-z' | sed 's/^time/TIME/'
-echo "TIME build total ($([[ -n "${BUILT:-}" ]] && echo "cold: built ${BUILT}" || echo warm)) $build_seconds"
-grep -h 'job image:' "$OUT/build.log" | sed 's/^\[cluster\/images\] /INFO /' || true
+# --- 1. build, 2. node -------------------------------------------------------------------------------
+build_and_start_node() {
+  t=$SECONDS
+  if ! bash "$HERE/build.sh" > "$OUT/build.env" 2> "$OUT/build.log"; then
+    tail -n 40 "$OUT/build.log" | sed 's/^/    /'
+    echo "FAIL build (Debian packages, Go binaries, images)"
+    exit 1
+  fi
+  build_seconds=$((SECONDS - t))
+  # shellcheck disable=SC1090
+  source <(sed -n 's/^\(K8S_BIN\|CLUSTER_BIN\|IMAGES\|BUILT\)=/export \1=/p' "$OUT/build.env")
+  grep -E '^(TIME|BUILD_)' "$OUT/build.env" | sed 's/^BUILD_\(.*\)_SECONDS=/TIME build \1 /' | tr 'A-Z' 'a-z' | sed 's/^time/TIME/'
+  echo "TIME build total ($([[ -n "${BUILT:-}" ]] && echo "cold: built ${BUILT}" || echo warm)) $build_seconds"
+  grep -h 'job image:' "$OUT/build.log" | sed 's/^\[cluster\/images\] /INFO /' || true
 
-# --- 2. node ---------------------------------------------------------------------------------------
-t=$SECONDS
-if ! bash "$HERE/node.sh" start > "$OUT/node.env" 2> "$OUT/node.log"; then
-  tail -n 40 "$OUT/node.log" | sed 's/^/    /'
-  echo "FAIL node start"
-  exit 1
+  # node
+  t=$SECONDS
+  if ! bash "$HERE/node.sh" start > "$OUT/node.env" 2> "$OUT/node.log"; then
+    tail -n 40 "$OUT/node.log" | sed 's/^/    /'
+    echo "FAIL node start"
+    exit 1
+  fi
+  echo "PASS node start: containerd, kubelet, kube-proxy, control plane, CoreDNS, kube-network-policies"
+  passed=$((passed + 1))
+  # shellcheck disable=SC1091
+  source "$OUT/node.env"
+  echo "TIME node start $((SECONDS - t))"
+  echo "TIME node image import $(cat "$CLUSTER_DIR/images-import-seconds" 2>/dev/null || echo '?')"
+}
+
+if [[ "${CLUSTER_REUSE_NODE:-0}" == 1 ]] && bash "$HERE/node.sh" env > "$OUT/node.env" 2>/dev/null; then
+  # shellcheck disable=SC1091
+  source "$OUT/node.env"
+  echo "PASS node reused (started by an earlier suite; $CLUSTER_DIR)"
+  passed=$((passed + 1))
+else
+  rm -f "$OUT/node.env"
+  build_and_start_node
 fi
-echo "PASS node start: containerd, kubelet, kube-proxy, control plane, CoreDNS, kube-network-policies"
-passed=$((passed + 1))
-# shellcheck disable=SC1091
-source "$OUT/node.env"
-echo "TIME node start $((SECONDS - t))"
-echo "TIME node image import $(cat "$CLUSTER_DIR/images-import-seconds" 2>/dev/null || echo '?')"
 
 # --- 3. scenarios ------------------------------------------------------------------------------------
 for scenario in "${SCENARIOS[@]}"; do
