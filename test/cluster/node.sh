@@ -479,8 +479,8 @@ verify_teardown() {
   check() { if [[ -z "$2" ]]; then echo "PASS teardown: $1"; else echo "FAIL teardown: $1"; echo "    $2" | head -n 5; fi; }
   bad="$(pgrep -af -- "$DIR" | grep -v -e "node.sh" -e pgrep || true)"
   check "no process of the node is left" "$bad"
-  bad="$(awk -v d="$DIR/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts)"
-  check "no mount under the state dir is left" "$bad"
+  bad="$(awk -v d="$DIR/" -v c="$CLUSTER_CACHE/" 'index($2, d) == 1 || index($2, c) == 1 { print $2 }' /proc/self/mounts)"
+  check "no mount under the state dir or the build cache is left" "$bad"
   bad="$( { ip link show "$BRIDGE" 2>/dev/null; ip link show "$CP_VETH" 2>/dev/null; ip netns list 2>/dev/null | grep -w "$CP_NETNS"; } || true)"
   check "bridge, veth and control-plane netns removed" "$bad"
   bad="$(diff <(cat "$DIR/nft.before" 2>/dev/null) <(nft list tables 2>/dev/null | sort) | grep '^[<>]' || true)"

@@ -67,7 +67,15 @@ flock 9
 STORE=(--root "$CLUSTER_CACHE/buildah/root" --runroot "$CLUSTER_CACHE/buildah/runroot" --storage-driver overlay)
 bh() { buildah "${STORE[@]}" "$@"; }
 STAGE="$(mktemp -d "${TMPDIR:-/tmp}/sak-images.XXXXXX")"
-trap 'rm -rf "$STAGE"' EXIT
+# buildah leaves its store's overlay directory bind-mounted and, after `COPY --from`, layers of the
+# stage it copied from mounted: unmount everything under the store, deepest first, on every exit
+unmount_store() {
+  local m
+  awk -v d="$CLUSTER_CACHE/buildah/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || log "could not unmount $m"
+  done
+}
+trap 'unmount_store; rm -rf "$STAGE"' EXIT
 : > "$OUT.tmp"
 
 # have <image> <archive>: the image is in buildah's store (reloaded from its archive if needed)
