@@ -16,3 +16,4 @@ export * from './scanners';
 export * from './secret-bootstrap';
 export * from './spark-apps';
 export * from './jobs';
+export * from './config-files';

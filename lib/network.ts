@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { PART_OF } from './labels';
-import { checkDns1123Label, IssueCollector, ValidationError } from './validation';
+import { checkDns1123Label, isIpv4Cidr, IssueCollector, ValidationError } from './validation';
 
 /** A set of pods of the namespace, by labels. */
 export interface PodGroup {
@@ -13,7 +13,7 @@ export interface PodGroup {
 }
 
 /** One end of a flow. */
-export type FlowPeer = PodsPeer | ApiServerPeer | AnywherePeer;
+export type FlowPeer = PodsPeer | ApiServerPeer | AnywherePeer | CidrPeer;
 
 /** Pods of the namespace. */
 export interface PodsPeer {
@@ -33,6 +33,14 @@ export interface ApiServerPeer {
 export interface AnywherePeer {
   /** Discriminator. */
   readonly kind: 'anywhere';
+}
+
+/** Addresses outside the cluster, as an IPv4 CIDR (an external database, a git host). */
+export interface CidrPeer {
+  /** Discriminator. */
+  readonly kind: 'cidr';
+  /** e.g. "10.0.64.0/20"; "0.0.0.0/0" is any address. */
+  readonly cidr: string;
 }
 
 /** Ports of a flow. */
@@ -91,7 +99,6 @@ export const CLUSTER_DNS: NamespacedPods = {
   labels: { 'k8s-app': 'kube-dns' },
 };
 
-const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
 
 /**
  * The NetworkPolicies of a namespace, derived from the flows the constructs declare.
@@ -121,7 +128,7 @@ export class NetworkFlows extends Construct {
     const issues = new IssueCollector();
     this.apiServerCidr = props.apiServerCidr ?? '0.0.0.0/0';
     this.apiServerPorts = props.apiServerPorts ?? [443, 6443];
-    if (!CIDR.test(this.apiServerCidr)) issues.add('apiServerCidr', this.apiServerCidr, 'must be an IPv4 CIDR, e.g. "10.0.0.1/32" or "0.0.0.0/0"');
+    if (!isIpv4Cidr(this.apiServerCidr)) issues.add('apiServerCidr', this.apiServerCidr, 'must be an IPv4 CIDR, e.g. "10.0.0.1/32" or "0.0.0.0/0"');
     for (const port of this.apiServerPorts) if (!validPort(port)) issues.add('apiServerPorts', port, 'must be a port number in 1-65535');
     ValidationError.throwIfAny(issues.issues);
 
@@ -153,6 +160,7 @@ export class NetworkFlows extends Construct {
     if (checkDns1123Label(issues, 'name', flow.name) && flow.name.length > 55) issues.add('name', flow.name, 'must be at most 55 characters (policies append "-ingress")');
     if (this.declared.some((f) => f.name === flow.name)) issues.add('name', flow.name, 'is declared twice');
     if (flow.from.kind !== 'pods' && flow.to.kind !== 'pods') issues.add('from', flow.from.kind, 'a flow needs pods of the namespace at one end at least');
+    for (const end of [flow.from, flow.to]) if (end.kind === 'cidr' && !isIpv4Cidr(end.cidr)) issues.add('cidr', end.cidr, 'must be an IPv4 CIDR, e.g. "10.0.0.0/16"');
     if (flow.ports.length === 0) issues.add('ports', flow.ports, 'must name at least one port');
     for (const p of flow.ports) {
       if (!validPort(p.port) || (p.endPort !== undefined && (!validPort(p.endPort) || p.endPort < p.port))) issues.add('ports', p, 'must be ports in 1-65535 with endPort >= port');
@@ -192,6 +200,7 @@ export class NetworkFlows extends Construct {
       case 'pods': return this.pods(id, peer.group);
       case 'apiServer': return kplus.NetworkPolicyIpBlock.ipv4(this, id, this.apiServerCidr);
       case 'anywhere': return kplus.NetworkPolicyIpBlock.anyIpv4(this, id);
+      case 'cidr': return kplus.NetworkPolicyIpBlock.ipv4(this, id, peer.cidr);
     }
   }
 }

@@ -8,7 +8,7 @@ import { NetworkFlows } from './network';
 import { podSecurityViolations } from './pod-security';
 import { SparkSubmitterRbac, TASK_POD_LABELS } from './spark-rbac';
 import { resolveSparkApplications, SparkApplicationDefaults } from './spark-apps';
-import { checkDns1123Label, checkPinnedImage, IssueCollector, ValidationError } from './validation';
+import { checkDns1123Label, checkPinnedImage, isIpv4Cidr, IssueCollector, ValidationError } from './validation';
 import { IMAGES, KUBERNETES_VERSION } from './versions';
 
 /** A Pod Security Standard level. */
@@ -65,8 +65,8 @@ export interface PlatformConfig {
   readonly jobImage?: string;
   /** @default - "spark-submitter" and "spark-driver" */
   readonly serviceAccounts?: SparkServiceAccountOptions;
-  /** @default - API server anywhere (0.0.0.0/0) on ports 443 and 6443 */
-  readonly network?: NetworkOptions;
+  /** Where the API server is, for the NetworkPolicies of the pods that call it. Required: see {@link NetworkOptions.apiServerCidr}. */
+  readonly network: NetworkOptions;
   /**
    * Defaults for Spark applications on Kubernetes (driver and executor sizes, executor count),
    * so that apps fit the environment's nodes; an app's own `--conf` wins.
@@ -78,11 +78,16 @@ export interface PlatformConfig {
 /** Network options: everything else is derived from the constructs' flows. */
 export interface NetworkOptions {
   /**
-   * Where the Kubernetes API server is, for the egress of pods that call it.
-   * @default "0.0.0.0/0"
+   * Where the Kubernetes API server is, for the egress of the pods that call it (on 443 and 6443):
+   * the addresses behind the `kubernetes` Service, `kubectl -n default get endpoints kubernetes`.
+   * Required: "0.0.0.0/0" (any address) is a choice to make explicitly, e.g. for a kind or minikube
+   * dev cluster whose API server address changes.
    */
-  readonly apiServerCidr?: string;
+  readonly apiServerCidr: string;
 }
+
+/** How to find the value of network.apiServerCidr (named in its validation messages). */
+export const API_SERVER_CIDR_HINT = 'the CIDR of the addresses behind the `kubernetes` Service: `kubectl -n default get endpoints kubernetes -o jsonpath=\'{.subsets[*].addresses[*].ip}\'` (each as <ip>/32), or "0.0.0.0/0" to allow any address on 443/6443';
 
 /**
  * The DAG contract: environment variables set on every Airflow component that parses or runs
@@ -132,6 +137,10 @@ export function validatePlatformConfig(config: PlatformConfig): void {
   for (const [field, name] of [['serviceAccounts.submitter', submitter], ['serviceAccounts.driver', driver]] as const) {
     if (name === airflowSa) issues.add(field, name, 'must differ from airflow.serviceAccountName: each identity gets only its own grants');
   }
+
+  const apiServerCidr = config.network?.apiServerCidr;
+  if (apiServerCidr === undefined) issues.add('network.apiServerCidr', apiServerCidr, `must be set: ${API_SERVER_CIDR_HINT}`);
+  else if (!isIpv4Cidr(apiServerCidr)) issues.add('network.apiServerCidr', apiServerCidr, `must be an IPv4 CIDR: ${API_SERVER_CIDR_HINT}`);
 
   const nodePorts: ExposedNodePort[] = [];
   if (spark.resolved?.ui.expose) nodePorts.push({ field: 'spark.ui.nodePort', port: spark.resolved.ui.nodePort });
@@ -209,7 +218,7 @@ export class SparkAirflowPlatform extends Chart {
     ApiObject.of(namespace).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
 
     // Deny all traffic, allow DNS; every construct below declares the flows it needs.
-    new NetworkFlows(this, { apiServerCidr: props.config.network?.apiServerCidr });
+    new NetworkFlows(this, { apiServerCidr: props.config.network.apiServerCidr });
     this.spark = new SparkCluster(this, 'Spark', { ...props.config.spark, namespace: namespaceName });
     // The standalone submit task pods run their drivers against the cluster.
     this.spark.allowClients({ name: 'spark-standalone-tasks', labels: TASK_POD_LABELS.standalone });

@@ -9,6 +9,7 @@ import { planWorkerMemory, WorkerMemoryPlan, jvmOverheadMiB } from './spark-memo
 import { checkDns1123Label, checkNodePort, checkPinnedImage, IssueCollector, ValidationError, ValidationIssue } from './validation';
 import { IMAGES, SPARK_UID, SPARK_VERSION } from './versions';
 import { toMiB } from './quantity';
+import { renderProperties } from './config-files';
 import { FlowPeer, NetworkFlows, PodGroup } from './network';
 import { SecretBootstrap } from './secret-bootstrap';
 import { imageSuppressions, suppress, SUPPRESSIONS } from './scanners';
@@ -87,10 +88,16 @@ export interface SparkWorkerOptions {
    */
   readonly resources?: ContainerResources;
   /**
-   * SPARK_WORKER_CORES: cores the worker offers to executors.
+   * SPARK_WORKER_CORES: cores the worker offers to executors. More than the CPU limit only with
+   * {@link oversubscribeCores}: the executors' threads would be throttled to the limit.
    * @default - the CPU limit rounded down, at least 1
    */
   readonly cores?: number;
+  /**
+   * Allow `cores` above the CPU limit (executors that mostly wait on I/O).
+   * @default false
+   */
+  readonly oversubscribeCores?: boolean;
   /**
    * SPARK_WORKER_MEMORY: total executor heap the worker offers.
    * @default - the largest value that fits the memory limit with JVM overheads
@@ -266,7 +273,9 @@ export function resolveSparkCluster(props: SparkClusterProps, chartNamespace?: s
   let cores: number | undefined;
   if (worker.cores !== undefined) {
     if (!Number.isInteger(worker.cores) || worker.cores < 1) issues.add('worker.cores', worker.cores, 'must be a positive integer');
-    else cores = worker.cores;
+    else if (workerResources && worker.cores * 1000 > workerResources.cpuLimitMillis && worker.oversubscribeCores !== true) {
+      issues.add('worker.cores', worker.cores, `must not exceed the worker's CPU limit (${workerResources.cpuLimitMillis / 1000}): executors would be throttled; raise spark.worker.resources.cpu.limit or set spark.worker.oversubscribeCores`);
+    } else cores = worker.cores;
   } else if (workerResources) {
     cores = Math.max(1, Math.floor(workerResources.cpuLimitMillis / 1000));
   }
@@ -291,7 +300,7 @@ export function resolveSparkCluster(props: SparkClusterProps, chartNamespace?: s
   const sparkConf = props.sparkConf ?? {};
   for (const [key, value] of Object.entries(sparkConf)) {
     if (!SPARK_CONF_KEY.test(key)) issues.add(`sparkConf.${key}`, key, 'must be a Spark property name starting with "spark."');
-    else if (typeof value !== 'string' || /[\r\n]/.test(value)) issues.add(`sparkConf.${key}`, value, 'must be a single-line string');
+    else if (typeof value !== 'string') issues.add(`sparkConf.${key}`, value, 'must be a string');
     else if (key === 'spark.master.rest.enabled' && value.trim().toLowerCase() !== 'false') {
       issues.add(`sparkConf.${key}`, value, 'must stay "false": the standalone REST submission gateway accepts unauthenticated submissions (CVE-2018-11770)');
     } else if (/^spark\.authenticate\.secret/.test(key)) {
@@ -565,7 +574,10 @@ function sortKeys(record: Readonly<Record<string, string>>): Record<string, stri
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** Renders spark-defaults.conf with keys in sorted order (deterministic output). */
+/**
+ * Renders spark-defaults.conf with keys in sorted order (deterministic output), every key and
+ * value escaped for `java.util.Properties` (see {@link renderProperties}).
+ */
 export function renderSparkDefaults(conf: Readonly<Record<string, string>>): string {
-  return Object.keys(conf).sort().map((key) => `${key} ${conf[key]}`).join('\n') + '\n';
+  return renderProperties(conf);
 }

@@ -150,3 +150,10 @@ export function checkPinnedImage(issues: IssueCollector, field: string, value: u
   }
   return true;
 }
+
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+
+/** Whether a value is an IPv4 CIDR such as "10.0.0.1/32". */
+export function isIpv4Cidr(value: unknown): value is string {
+  return typeof value === 'string' && IPV4_CIDR.test(value);
+}

@@ -10,6 +10,9 @@ import { DAGS_DIR } from './paths';
  */
 export const dev: PlatformConfig = {
   environment: 'dev',
+  // kind and minikube put the API server at an address that changes with the cluster: any address
+  // on 443/6443 for the pods that call it (narrow it where you know the address).
+  network: { apiServerCidr: '0.0.0.0/0' },
   spark: {
     master: { resources: { cpu: { request: '100m', limit: '1' }, memory: { request: '384Mi', limit: '1Gi' } } },
     worker: { resources: { cpu: { request: '200m', limit: '1' }, memory: { request: '2Gi', limit: '2Gi' } } },

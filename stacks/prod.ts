@@ -4,6 +4,9 @@ import { DAGS_DIR } from './paths';
 /** Production: workers only on dedicated Spark nodes, Guaranteed QoS, no UI exposed on nodes. */
 export const prod: PlatformConfig = {
   environment: 'prod',
+  // The addresses behind the `kubernetes` Service of the prod cluster
+  // (kubectl -n default get endpoints kubernetes): only pods that call the API may reach them.
+  network: { apiServerCidr: '10.0.0.1/32' },
   spark: {
     master: { resources: { cpu: { request: '1', limit: '2' }, memory: { request: '2Gi', limit: '2Gi' }, }, daemonMemory: '1Gi' },
     worker: {
@@ -18,7 +21,8 @@ export const prod: PlatformConfig = {
   },
   airflow: {
     dags: DagSource.configMap({ directory: DAGS_DIR }),
-    database: AirflowDatabase.external({ secretName: 'airflow-database', secretKey: 'connection' }),
+    // cidr: the database's addresses, so Airflow reaches nothing else on 5432
+    database: AirflowDatabase.external({ secretName: 'airflow-database', secretKey: 'connection', cidr: '10.0.64.0/20' }),
     // prod supplies its own airflow-secrets (Pulumi secret config or an external secret manager).
     secrets: { bootstrap: false },
     resources: {

@@ -4,6 +4,9 @@ import { DAGS_DIR } from './paths';
 /** Staging: production-shaped, smaller workers; UIs reached with kubectl port-forward. */
 export const staging: PlatformConfig = {
   environment: 'staging',
+  // The addresses behind the `kubernetes` Service of the staging cluster
+  // (kubectl -n default get endpoints kubernetes): only pods that call the API may reach them.
+  network: { apiServerCidr: '10.0.0.1/32' },
   spark: {
     master: { resources: { cpu: { request: '500m', limit: '1' }, memory: { request: '1Gi', limit: '1Gi' } } },
     worker: { resources: { cpu: { request: '2', limit: '2' }, memory: { request: '4Gi', limit: '4Gi' } } },

@@ -24,7 +24,7 @@ function envOf(container: K8sObject): Record<string, K8sObject> {
 }
 
 function withAirflow(airflow: PlatformAirflowOptions, extra: Partial<PlatformConfig> = {}): PlatformConfig {
-  return { environment: 'dev', ...extra, airflow: { dags: DagSource.configMap({ directory: DAGS_DIR }), ...airflow } };
+  return { environment: 'dev', network: { apiServerCidr: '0.0.0.0/0' }, ...extra, airflow: { dags: DagSource.configMap({ directory: DAGS_DIR }), ...airflow } };
 }
 
 describe.each(Object.keys(ENVIRONMENTS))('Airflow in %s', (env) => {

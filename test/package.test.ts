@@ -51,7 +51,7 @@ describe('the npm package', () => {
       const { Testing } = require('cdk8s');
       const { SparkAirflowPlatform, DagSource } = require('${pkg.name}');
       const fs = require('fs'); fs.mkdirSync('dags', { recursive: true }); fs.writeFileSync('dags/hello.py', 'x = 1\\n');
-      const chart = new SparkAirflowPlatform(Testing.app(), 'p', { config: { environment: 'demo', airflow: { dags: DagSource.configMap({ directory: 'dags' }) } } });
+      const chart = new SparkAirflowPlatform(Testing.app(), 'p', { config: { environment: 'demo', network: { apiServerCidr: '0.0.0.0/0' }, airflow: { dags: DagSource.configMap({ directory: 'dags' }) } } });
       process.stdout.write(JSON.stringify(chart.toJson().map((o) => o.kind + '/' + o.metadata.name)));`;
     const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: project, encoding: 'utf8' })) as string[];
     expect(out).toEqual(expect.arrayContaining(['Namespace/spark-clu', 'Deployment/spark-master', 'DaemonSet/spark-worker', 'StatefulSet/airflow-scheduler', 'ConfigMap/airflow-dags']));

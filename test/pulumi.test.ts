@@ -513,7 +513,7 @@ test('an unknown stack fails, listing dev, staging and prod', async () => {
 test('the config keys are a contract: their names never change silently', () => {
   expect(CONFIG_KEYS.map((k) => k.key)).toEqual([
     'kubeContext', 'sparkImage', 'airflowImage', 'jobImage', 'sparkMasterResources', 'sparkWorkerResources', 'airflowResources',
-    'sparkUiExpose', 'sparkUiNodePort', 'airflowUiExpose', 'airflowUiNodePort', 'airflowExecutor',
+    'sparkUiExpose', 'sparkUiNodePort', 'airflowUiExpose', 'airflowUiNodePort', 'airflowExecutor', 'apiServerCidr',
     'airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'sparkAuthSecret', 'airflowPostgresPassword', 'airflowDatabaseUrl',
   ]);
 });

@@ -115,7 +115,7 @@ describe('SparkSubmitterRbac', () => {
   });
 
   test('renamed ServiceAccounts flow into the DAG contract', () => {
-    const objects = synthPlatform({ environment: 'dev', serviceAccounts: { submitter: 'submit-sa', driver: 'driver-sa' }, airflow: { dags: DagSource.configMap({ directory: DAGS_DIR }) } });
+    const objects = synthPlatform({ environment: 'dev', network: { apiServerCidr: '0.0.0.0/0' }, serviceAccounts: { submitter: 'submit-sa', driver: 'driver-sa' }, airflow: { dags: DagSource.configMap({ directory: DAGS_DIR }) } });
     const env = Object.fromEntries(find(objects, 'StatefulSet', 'airflow-scheduler').spec.template.spec.containers[0].env.map((e: K8sObject) => [e.name, e.value]));
     expect([env.SPARK_SUBMITTER_SERVICE_ACCOUNT, env.SPARK_DRIVER_SERVICE_ACCOUNT]).toEqual(['submit-sa', 'driver-sa']);
     expect(find(objects, 'RoleBinding', 'submit-sa-submit').subjects[0].name).toBe('submit-sa');

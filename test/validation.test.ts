@@ -1,5 +1,8 @@
 import { Testing } from 'cdk8s';
-import { checkUniqueNodePorts, IssueCollector, PlatformConfig, PlatformSparkOptions, SparkAirflowPlatform, SparkCluster, ValidationError } from '../lib';
+import { API_SERVER_CIDR_HINT, checkUniqueNodePorts, IssueCollector, PlatformConfig, PlatformSparkOptions, SparkAirflowPlatform, SparkCluster, ValidationError } from '../lib';
+
+/** Any address: the validation tests are about other fields. */
+const NETWORK = { apiServerCidr: '0.0.0.0/0' };
 
 const RESOURCES = { cpu: { request: '500m', limit: '1' }, memory: { request: '2Gi', limit: '2Gi' } };
 
@@ -8,7 +11,7 @@ function build(config: PlatformConfig): void {
 }
 
 function sparkEnv(spark: PlatformSparkOptions): PlatformConfig {
-  return { environment: 'dev', spark };
+  return { environment: 'dev', network: NETWORK, spark };
 }
 
 /** Asserts the exact message of the ValidationError a config raises. */
@@ -25,16 +28,16 @@ function expectInvalid(config: PlatformConfig, ...lines: string[]): void {
 
 describe('platform config validation', () => {
   test('fails when the environment name is not a DNS-1123 label', () => {
-    expectInvalid({ environment: 'Dev_1' }, 'environment = "Dev_1": must be a DNS-1123 label: 1-63 characters of a-z, 0-9 and "-", starting and ending with an alphanumeric');
+    expectInvalid({ environment: 'Dev_1', network: NETWORK }, 'environment = "Dev_1": must be a DNS-1123 label: 1-63 characters of a-z, 0-9 and "-", starting and ending with an alphanumeric');
   });
 
   test('fails when the namespace is not a DNS-1123 label', () => {
-    expectInvalid({ environment: 'dev', namespace: { name: 'Spark.Clu' } }, 'namespace.name = "Spark.Clu": must be a DNS-1123 label: 1-63 characters of a-z, 0-9 and "-", starting and ending with an alphanumeric');
+    expectInvalid({ environment: 'dev', network: NETWORK, namespace: { name: 'Spark.Clu' } }, 'namespace.name = "Spark.Clu": must be a DNS-1123 label: 1-63 characters of a-z, 0-9 and "-", starting and ending with an alphanumeric');
   });
 
   test('fails when a Pod Security level is unknown', () => {
     expectInvalid(
-      { environment: 'dev', namespace: { podSecurity: { enforce: 'strict' as never } } },
+      { environment: 'dev', network: NETWORK, namespace: { podSecurity: { enforce: 'strict' as never } } },
       'namespace.podSecurity.enforce = "strict": must be one of "privileged", "baseline", "restricted"',
     );
   });
@@ -137,14 +140,14 @@ describe('platform config validation', () => {
 
   test('fails when the Airflow base URL is not an absolute http(s) URL', () => {
     expectInvalid(
-      { environment: 'dev', airflow: { ui: { baseUrl: 'airflow.example.com' } } },
+      { environment: 'dev', network: NETWORK, airflow: { ui: { baseUrl: 'airflow.example.com' } } },
       'airflow.ui.baseUrl = "airflow.example.com": must be an absolute http:// or https:// URL without query or fragment, e.g. "https://airflow.example.com"',
     );
   });
 
   test('fails when the log claims are not whole gibibytes or name a bad StorageClass', () => {
     expectInvalid(
-      { environment: 'dev', airflow: { logs: { persistence: { size: '500Mi', storageClassName: 'Fast_SSD' } } } },
+      { environment: 'dev', network: NETWORK, airflow: { logs: { persistence: { size: '500Mi', storageClassName: 'Fast_SSD' } } } },
       'airflow.logs.persistence.size = "500Mi": must be a whole number of gibibytes, e.g. "4Gi"',
       'airflow.logs.persistence.storageClassName = "Fast_SSD": must be a StorageClass name (DNS-1123 subdomain)',
     );
@@ -154,6 +157,7 @@ describe('platform config validation', () => {
     expectInvalid(
       {
         environment: 'dev',
+        network: NETWORK,
         sparkApplications: {
           driver: { cores: 0, cpuRequest: 'lots', memory: '256Mi' },
           executor: { instances: 0, cpuRequest: '2', cpuLimit: '1', memoryOverhead: '1000k' },
@@ -168,10 +172,29 @@ describe('platform config validation', () => {
     );
   });
 
+  test('fails when the API server CIDR is not set, saying how to find it', () => {
+    expectInvalid(
+      { environment: 'staging' } as PlatformConfig,
+      `network.apiServerCidr = undefined: must be set: ${API_SERVER_CIDR_HINT}`,
+    );
+  });
+
+  test('fails when the API server CIDR is not a CIDR, with the environment and the full field path', () => {
+    expectInvalid({ environment: 'prod', network: { apiServerCidr: '10.0.0.1' } }, `network.apiServerCidr = "10.0.0.1": must be an IPv4 CIDR: ${API_SERVER_CIDR_HINT}`);
+  });
+
+  test('fails when worker cores exceed the worker CPU limit, unless oversubscription is asked for', () => {
+    expectInvalid(
+      sparkEnv({ worker: { resources: RESOURCES, cores: 4 } }),
+      'spark.worker.cores = 4: must not exceed the worker\'s CPU limit (1): executors would be throttled; raise spark.worker.resources.cpu.limit or set spark.worker.oversubscribeCores',
+    );
+    expect(() => build(sparkEnv({ worker: { resources: RESOURCES, cores: 4, oversubscribeCores: true } }))).not.toThrow();
+  });
+
   test('reports every problem at once', () => {
     let error: ValidationError | undefined;
     try {
-      build({ environment: 'prod', spark: { image: 'apache/spark:latest', ui: { nodePort: 80 }, worker: { cores: 0 } } });
+      build({ environment: 'prod', network: NETWORK, spark: { image: 'apache/spark:latest', ui: { nodePort: 80 }, worker: { cores: 0 } } });
     } catch (e) {
       error = e as ValidationError;
     }

@@ -28,12 +28,14 @@ export const environments: Record<string, PlatformConfig> = {
   test: {
     environment: 'test',
     namespace: { name: 'analytics' },
+    network: { apiServerCidr: '0.0.0.0/0' },
     spark: { worker: { resources: { cpu: { request: '2', limit: '4' }, memory: { request: '8Gi', limit: '8Gi' } } }, ui: { expose: true, nodePort: 31000 } },
     airflow: { dags, ui: { expose: true, nodePort: 31001 } },
   },
   live: {
     environment: 'live',
     namespace: { name: 'analytics' },
+    network: { apiServerCidr: '10.20.0.2/32' },
     spark: { worker: bigWorkers, authentication: { bootstrap: false } },
     airflow: {
       dags,

@@ -51,6 +51,7 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
   { key: 'airflowUiExpose', type: 'boolean', target: 'airflow.ui.expose', description: 'expose the Airflow UI on a NodePort' },
   { key: 'airflowUiNodePort', type: 'integer', target: 'airflow.ui.nodePort', description: 'NodePort of the Airflow UI (30000-32767)', allowed: 'must be an integer in 30000-32767 (the Kubernetes NodePort range)' },
   { key: 'airflowExecutor', type: 'string', target: 'airflow.executor', description: '"LocalExecutor" or "KubernetesExecutor"' },
+  { key: 'apiServerCidr', type: 'string', target: 'network.apiServerCidr', description: 'CIDR of the API server\'s addresses (kubectl -n default get endpoints kubernetes), for the egress NetworkPolicies' },
   { key: 'airflowFernetKey', type: 'secret', target: 'Secret airflow-secrets, key fernet-key', description: 'Fernet key encrypting connections and variables (32 url-safe base64 bytes); required' },
   { key: 'airflowApiSecretKey', type: 'secret', target: 'Secret airflow-secrets, key api-secret-key', description: 'api-server session secret; required' },
   { key: 'airflowJwtSecret', type: 'secret', target: 'Secret airflow-secrets, key jwt-secret', description: 'secret signing the task execution API tokens; required' },
@@ -97,6 +98,7 @@ export interface StackOverrides {
   airflowUiExpose?: boolean;
   airflowUiNodePort?: number;
   airflowExecutor?: AirflowExecutor;
+  apiServerCidr?: string;
 }
 
 /** A resources override: any subset of cpu/memory request/limit. */
@@ -240,6 +242,7 @@ const FIELD_TO_KEY: readonly [string, keyof StackOverrides][] = [
   ['airflow.ui.expose', 'airflowUiExpose'],
   ['airflow.ui.nodePort', 'airflowUiNodePort'],
   ['airflow.executor', 'airflowExecutor'],
+  ['network.apiServerCidr', 'apiServerCidr'],
 ];
 
 /**
@@ -255,6 +258,7 @@ export function applyOverrides(base: PlatformConfig, o: StackOverrides): Platfor
   return {
     ...base,
     ...(o.jobImage !== undefined ? { jobImage: o.jobImage } : {}),
+    ...(o.apiServerCidr !== undefined ? { network: { ...base.network, apiServerCidr: o.apiServerCidr } } : {}),
     spark: {
       ...spark,
       authentication: { ...spark.authentication, bootstrap: false },

@@ -9,4 +9,6 @@ const ensure = (name) => execFileSync('bash', [script, name], { encoding: 'utf8'
 module.exports = async function globalSetup() {
   process.env.SPARK_AIRFLOW_TOOLS_BIN = ensure('tools');
   process.env.SPARK_AIRFLOW_CHECKOV_BIN = ensure('checkov');
+  // the pinned Airflow (requirements/airflow-lock.txt): its own parser reads our airflow.cfg
+  process.env.SPARK_AIRFLOW_VENV = execFileSync('bash', [path.join(__dirname, '..', '..', 'scripts', 'ensure-airflow-venv.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 };

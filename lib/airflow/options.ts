@@ -1,0 +1,236 @@
+import { DagSource, HostPathDagSource } from '../dag-source';
+import { ContainerResources, ParsedResources, validateResources } from '../resources';
+import { iniValueProblem } from '../config-files';
+import { parseMemoryBytes } from '../quantity';
+import { checkDns1123Label, checkNodePort, checkPinnedImage, isDns1123Subdomain, IssueCollector, ValidationIssue } from '../validation';
+import { IMAGES } from '../versions';
+import { AirflowDatabase, InClusterDatabase, validateDatabase } from './database';
+import type { AirflowSecretsOptions } from './secrets';
+
+/** Executors the platform supports. */
+export type AirflowExecutor = 'LocalExecutor' | 'KubernetesExecutor';
+const EXECUTORS: readonly AirflowExecutor[] = ['LocalExecutor', 'KubernetesExecutor'];
+
+/** Airflow's ports. */
+export const AIRFLOW_PORTS = {
+  /** api-server: UI, public REST API and the task execution API. */
+  apiServer: 8080,
+  /** Scheduler health check server. */
+  schedulerHealth: 8974,
+  /** Log server of the scheduler (LocalExecutor task logs). */
+  workerLogs: 8793,
+  /** Log server of the triggerer. */
+  triggererLogs: 8794,
+  /** PostgreSQL. */
+  postgres: 5432,
+} as const;
+
+/** Default NodePort of the Airflow UI (from the original single-file setup). */
+export const DEFAULT_AIRFLOW_UI_NODE_PORT = 30001;
+
+/** CPU and memory of each Airflow component. */
+export interface AirflowComponentResources {
+  /** @default - cpu 250m/1, memory 1Gi/1Gi */
+  readonly apiServer?: ContainerResources;
+  /** With LocalExecutor the scheduler also runs the tasks. @default - cpu 500m/1, memory 1Gi/2Gi */
+  readonly scheduler?: ContainerResources;
+  /** @default - cpu 250m/1, memory 1Gi/1Gi */
+  readonly dagProcessor?: ContainerResources;
+  /** @default - cpu 250m/1, memory 512Mi/1Gi */
+  readonly triggerer?: ContainerResources;
+}
+
+/** How the Airflow UI is reached. */
+export interface AirflowUiOptions {
+  /** Expose the UI on every node's port `nodePort`. @default false */
+  readonly expose?: boolean;
+  /** @default 30001 */
+  readonly nodePort?: number;
+  /**
+   * The URL users open the UI at (`[api] base_url`): Airflow builds the links it hands out (task
+   * log links, e-mails, callbacks) and the login redirects from it, and serves under its path.
+   * Set it to your Ingress or load balancer address.
+   * @default - `http://localhost:<nodePort>` when exposed (kind with the port mapped), else
+   * `http://localhost:8080` (`kubectl port-forward svc/airflow-ui 8080:8080`)
+   */
+  readonly baseUrl?: string;
+}
+
+/** Where task logs live. */
+export interface AirflowLogsOptions {
+  /**
+   * Keep task logs on PersistentVolumeClaims instead of emptyDirs, so that they survive pod
+   * restarts. LocalExecutor: a ReadWriteOnce claim for the scheduler (it runs the tasks and
+   * serves their logs) and one for the triggerer (logs of deferred tasks). KubernetesExecutor: one
+   * ReadWriteMany claim shared by the worker pods, scheduler, triggerer and api-server, which then
+   * reads finished tasks' logs from it (needs a StorageClass that offers ReadWriteMany).
+   * @default - none: logs live in emptyDirs and are lost when a pod is replaced
+   */
+  readonly persistence?: AirflowLogPersistence;
+}
+
+/** Size and class of the log claims. */
+export interface AirflowLogPersistence {
+  /** Size of each claim. @default "4Gi" */
+  readonly size?: string;
+  /** StorageClass of the claims. @default - the cluster's default StorageClass */
+  readonly storageClassName?: string;
+}
+
+/** Props of {@link Airflow}. */
+export interface AirflowProps {
+  /** @default - the namespace of the enclosing Chart */
+  readonly namespace?: string;
+  /** @default IMAGES.airflow */
+  readonly image?: string;
+  /** @default "LocalExecutor" */
+  readonly executor?: AirflowExecutor;
+  /** @default DagSource.configMap() */
+  readonly dags?: DagSource;
+  /** @default AirflowDatabase.inCluster() */
+  readonly database?: AirflowDatabase;
+  /** @default - "airflow-secrets", generated in-cluster */
+  readonly secrets?: AirflowSecretsOptions;
+  /** @default - not exposed */
+  readonly ui?: AirflowUiOptions;
+  /** @default - task logs in emptyDirs (see AirflowLogsOptions.persistence) */
+  readonly logs?: AirflowLogsOptions;
+  /** @default - see AirflowComponentResources */
+  readonly resources?: AirflowComponentResources;
+  /** ServiceAccount of the components that call the Kubernetes API (scheduler, triggerer, worker pods). @default "airflow" */
+  readonly serviceAccountName?: string;
+  /**
+   * Environment for DAGs, set on every component that parses or runs DAGs (the DAG contract:
+   * SPARK_JOB_IMAGE, SPARK_NAMESPACE, ...).
+   * @default - none
+   */
+  readonly dagEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * The Pod Security level the namespace enforces; hostPath DAGs need `privileged`.
+   * @default "restricted"
+   */
+  readonly podSecurityEnforce?: 'privileged' | 'baseline' | 'restricted';
+}
+
+const DEFAULT_RESOURCES = {
+  apiServer: { cpu: { request: '250m', limit: '1' }, memory: { request: '1Gi', limit: '1Gi' } },
+  scheduler: { cpu: { request: '500m', limit: '1' }, memory: { request: '1Gi', limit: '2Gi' } },
+  dagProcessor: { cpu: { request: '250m', limit: '1' }, memory: { request: '1Gi', limit: '1Gi' } },
+  triggerer: { cpu: { request: '250m', limit: '1' }, memory: { request: '512Mi', limit: '1Gi' } },
+  postgres: { cpu: { request: '250m', limit: '1' }, memory: { request: '512Mi', limit: '1Gi' } },
+  task: { cpu: { request: '100m', limit: '500m' }, memory: { request: '512Mi', limit: '1Gi' } },
+  gitSync: { cpu: { request: '50m', limit: '200m' }, memory: { request: '64Mi', limit: '256Mi' } },
+} satisfies Record<string, ContainerResources>;
+
+/** The four Airflow components, by their camel-case key. */
+export type Component = 'apiServer' | 'scheduler' | 'dagProcessor' | 'triggerer';
+/** Workload name suffix of each component. */
+export const COMPONENT_NAMES: Record<Component, string> = { apiServer: 'api-server', scheduler: 'scheduler', dagProcessor: 'dag-processor', triggerer: 'triggerer' };
+/** Components that parse or run DAGs: they mount the DAGs and get the DAG environment. */
+export const DAG_COMPONENTS: readonly string[] = ['scheduler', 'dag-processor', 'triggerer'];
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The validated, defaulted view of {@link AirflowProps}.
+ * @internal
+ */
+export interface ResolvedAirflow {
+  readonly namespace: string;
+  readonly image: string;
+  readonly executor: AirflowExecutor;
+  readonly dags: DagSource;
+  readonly database: AirflowDatabase;
+  readonly secretName: string;
+  readonly bootstrapSecrets: boolean;
+  readonly ui: { readonly expose: boolean; readonly nodePort: number; readonly baseUrl: string };
+  readonly logPersistence?: { readonly sizeGiB: number; readonly storageClassName?: string };
+  readonly resources: Readonly<Record<Component | 'postgres' | 'task' | 'gitSync', ParsedResources>>;
+  readonly serviceAccountName: string;
+  readonly dagEnvironment: Readonly<Record<string, string>>;
+}
+
+/**
+ * Validates {@link AirflowProps} and applies defaults. Field paths are relative to the props.
+ * @internal
+ */
+export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { resolved?: ResolvedAirflow; issues: readonly ValidationIssue[] } {
+  const issues = new IssueCollector();
+  const namespace = props.namespace ?? chartNamespace;
+  checkDns1123Label(issues, 'namespace', namespace);
+  const image = props.image ?? IMAGES.airflow;
+  checkPinnedImage(issues, 'image', image);
+  const executor = props.executor ?? 'LocalExecutor';
+  if (!EXECUTORS.includes(executor)) issues.add('executor', executor, `must be one of ${EXECUTORS.map((e) => `"${e}"`).join(', ')}`);
+
+  const dags = props.dags ?? DagSource.configMap();
+  dags.validate(issues, 'dags');
+  const enforce = props.podSecurityEnforce ?? 'restricted';
+  if (dags instanceof HostPathDagSource && enforce !== 'privileged') {
+    issues.add('dags', `hostPath:${dags.hostDirectory}`,
+      `hostPath volumes are forbidden by the "${enforce}" Pod Security Standard this namespace enforces; use DagSource.configMap() or DagSource.gitSync(), or (dev only) set namespace.podSecurity.enforce to "privileged"`);
+  }
+
+  const database = props.database ?? AirflowDatabase.inCluster();
+  validateDatabase(issues, database);
+
+  const secretName = props.secrets?.name ?? 'airflow-secrets';
+  checkDns1123Label(issues, 'secrets.name', secretName);
+  const bootstrapSecrets = props.secrets?.bootstrap ?? true;
+
+  const expose = props.ui?.expose ?? false;
+  const nodePort = props.ui?.nodePort ?? DEFAULT_AIRFLOW_UI_NODE_PORT;
+  checkNodePort(issues, 'ui.nodePort', nodePort);
+  const baseUrl = props.ui?.baseUrl ?? (expose ? `http://localhost:${nodePort}` : `http://localhost:${AIRFLOW_PORTS.apiServer}`);
+  if (!isBaseUrl(baseUrl)) issues.add('ui.baseUrl', baseUrl, 'must be an absolute http:// or https:// URL without query or fragment, e.g. "https://airflow.example.com"');
+  else if (iniValueProblem(baseUrl)) issues.add('ui.baseUrl', baseUrl, iniValueProblem(baseUrl) as string);
+
+  let logPersistence: ResolvedAirflow['logPersistence'];
+  if (props.logs?.persistence) {
+    const p = props.logs.persistence;
+    const size = p.size ?? '4Gi';
+    const bytes = parseMemoryBytes(size);
+    if (bytes === undefined || bytes % 2 ** 30 !== 0) issues.add('logs.persistence.size', size, 'must be a whole number of gibibytes, e.g. "4Gi"');
+    if (p.storageClassName !== undefined && !isDns1123Subdomain(p.storageClassName)) issues.add('logs.persistence.storageClassName', p.storageClassName, 'must be a StorageClass name (DNS-1123 subdomain)');
+    logPersistence = { sizeGiB: (bytes ?? 0) / 2 ** 30, ...(p.storageClassName ? { storageClassName: p.storageClassName } : {}) };
+  }
+
+  const resources: Partial<Record<Component | 'postgres' | 'task' | 'gitSync', ParsedResources>> = {};
+  for (const component of ['apiServer', 'scheduler', 'dagProcessor', 'triggerer'] as const) {
+    resources[component] = validateResources(issues, `resources.${component}`, props.resources?.[component] ?? DEFAULT_RESOURCES[component]);
+  }
+  resources.postgres = validateResources(issues, 'database.resources', database instanceof InClusterDatabase ? database.options.resources ?? DEFAULT_RESOURCES.postgres : DEFAULT_RESOURCES.postgres);
+  resources.task = validateResources(issues, 'resources.task', DEFAULT_RESOURCES.task);
+  resources.gitSync = validateResources(issues, 'resources.gitSync', DEFAULT_RESOURCES.gitSync);
+
+  const serviceAccountName = props.serviceAccountName ?? 'airflow';
+  checkDns1123Label(issues, 'serviceAccountName', serviceAccountName);
+  const dagEnvironment = props.dagEnvironment ?? {};
+  for (const [name, value] of Object.entries(dagEnvironment)) {
+    if (!ENV_NAME.test(name)) issues.add(`dagEnvironment.${name}`, name, 'must be an environment variable name: letters, digits and "_", not starting with a digit');
+    else if (name.startsWith('AIRFLOW')) issues.add(`dagEnvironment.${name}`, name, 'must not start with AIRFLOW (Airflow configuration is set by the construct)');
+    if (typeof value !== 'string') issues.add(`dagEnvironment.${name}`, value, 'must be a string');
+  }
+
+  if (issues.issues.length > 0 || namespace === undefined) return { issues: issues.issues };
+  return {
+    issues: [],
+    resolved: {
+      namespace, image, executor, dags, database, secretName, bootstrapSecrets,
+      ui: { expose, nodePort, baseUrl },
+      logPersistence,
+      resources: resources as ResolvedAirflow['resources'],
+      serviceAccountName, dagEnvironment,
+    },
+  };
+}
+
+function isBaseUrl(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && url.search === '' && url.hash === '' && value === value.trim();
+  } catch {
+    return false;
+  }
+}
