@@ -50,7 +50,7 @@ from airflow.sdk.exceptions import AirflowFailException
 ENV_JOB_IMAGE = "SPARK_JOB_IMAGE"
 """Fully pinned image of the job CLI (job/Dockerfile); runs every task pod and the XCom sidecar."""
 ENV_NAMESPACE = "SPARK_NAMESPACE"
-"""Namespace of the task pods and of the Spark drivers and executors."""
+"""The jobs namespace: task pods, Spark drivers and executors (apart from the platform's Secrets)."""
 ENV_SUBMITTER_SERVICE_ACCOUNT = "SPARK_SUBMITTER_SERVICE_ACCOUNT"
 """ServiceAccount of the task pods (may create, watch and read the logs of driver pods)."""
 ENV_DRIVER_SERVICE_ACCOUNT = "SPARK_DRIVER_SERVICE_ACCOUNT"
@@ -77,7 +77,7 @@ CONTRACT_ENV_NAMES: tuple[str, ...] = (
 
 #: The only parse-time fallbacks (DESIGN.md "Names"). Everything else has no safe default.
 CONTRACT_DEFAULTS: Mapping[str, str] = {
-    ENV_NAMESPACE: "spark-clu",
+    ENV_NAMESPACE: "spark-clu-jobs",
     ENV_SUBMITTER_SERVICE_ACCOUNT: "spark-submitter",
     ENV_DRIVER_SERVICE_ACCOUNT: "spark-driver",
 }
@@ -234,6 +234,38 @@ AUTH_SECRET_KEY = "secret"
 #: Spark's SecurityManager reads the shared secret from this environment variable.
 SPARK_AUTH_SECRET_ENV = "_SPARK_AUTH_SECRET"
 XCOM_VOLUME_SIZE_LIMIT = "1Mi"
+#: Where a pod's API credentials are expected (in-cluster config of every Kubernetes client).
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+#: Lifetime the kubelet gives the projected token (as for automounted ones); it renews it at 80 %.
+TOKEN_EXPIRATION_SECONDS = 3607
+
+
+def api_access_volume() -> k8s.V1Volume:
+    """The volume Kubernetes automounts for a ServiceAccount token (token, ca.crt, namespace), made
+    explicit so that it can be mounted into one container only: the XCom sidecar gets no token."""
+    return k8s.V1Volume(
+        name="kube-api-access",
+        projected=k8s.V1ProjectedVolumeSource(
+            default_mode=0o444,
+            sources=[
+                k8s.V1VolumeProjection(
+                    service_account_token=k8s.V1ServiceAccountTokenProjection(path="token", expiration_seconds=TOKEN_EXPIRATION_SECONDS)
+                ),
+                k8s.V1VolumeProjection(
+                    config_map=k8s.V1ConfigMapProjection(name="kube-root-ca.crt", items=[k8s.V1KeyToPath(key="ca.crt", path="ca.crt")])
+                ),
+                k8s.V1VolumeProjection(
+                    downward_api=k8s.V1DownwardAPIProjection(
+                        items=[
+                            k8s.V1DownwardAPIVolumeFile(
+                                path="namespace", field_ref=k8s.V1ObjectFieldSelector(api_version="v1", field_path="metadata.namespace")
+                            )
+                        ]
+                    )
+                ),
+            ],
+        ),
+    )
 
 
 def dns_label(text: str, max_length: int = 40) -> str:
@@ -473,11 +505,17 @@ class SparkApp:
         assert p is not None
         volumes = [k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource(size_limit=tmp_size))]
         mounts = [k8s.V1VolumeMount(name="tmp", mount_path="/tmp")]
+        # Only the k8s tasks call the API (create the driver, follow it): their token goes into the
+        # task's container alone, never into the XCom sidecar. Standalone pods get no token.
+        calls_api = self.target == "k8s"
+        if calls_api:
+            volumes.append(api_access_volume())
+            mounts.append(k8s.V1VolumeMount(name="kube-api-access", mount_path=SERVICE_ACCOUNT_DIR, read_only=True))
         kwargs: dict[str, Any] = {
             "image": p.job_image or _missing_marker(ENV_JOB_IMAGE),
             "image_pull_policy": "IfNotPresent",
             "namespace": p.namespace,
-            "service_account_name": p.submitter_service_account,
+            "automount_service_account_token": False,
             "name": f"{dns_label(self.app_name)}-{component}",
             "random_name_suffix": True,
             "labels": self._labels(component),
@@ -494,6 +532,8 @@ class SparkApp:
             "retry_delay": timedelta(seconds=30),
             "contract_missing": p.missing(*required),
         }
+        if calls_api:
+            kwargs["service_account_name"] = p.submitter_service_account
         kwargs.update(self.operator_kwargs)
         return kwargs
 

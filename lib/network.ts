@@ -4,18 +4,20 @@ import { Construct, IConstruct } from 'constructs';
 import { PART_OF } from './labels';
 import { checkDns1123Label, isIpv4Cidr, IssueCollector, ValidationError } from './validation';
 
-/** A set of pods of the namespace, by labels. */
+/** A set of pods, by labels, in one of the namespaces the {@link NetworkFlows} manage. */
 export interface PodGroup {
   /** Short name used in policy names, e.g. `spark-worker`. */
   readonly name: string;
   /** Labels that select the pods (matchLabels). */
   readonly labels: Readonly<Record<string, string>>;
+  /** Namespace of the pods. @default - the chart's namespace */
+  readonly namespace?: string;
 }
 
 /** One end of a flow. */
 export type FlowPeer = PodsPeer | ApiServerPeer | AnywherePeer | CidrPeer;
 
-/** Pods of the namespace. */
+/** Pods of a namespace the flows manage. */
 export interface PodsPeer {
   /** Discriminator. */
   readonly kind: 'pods';
@@ -81,6 +83,14 @@ export interface NetworkFlowsProps {
    * @default [443, 6443]
    */
   readonly apiServerPorts?: readonly number[];
+  /**
+   * Further namespaces whose pods the flows may name (besides the chart's own): each gets the
+   * same default-deny and DNS policies. A flow between namespaces becomes an egress policy in the
+   * sender's namespace and an ingress policy in the receiver's, each naming the other end by
+   * namespaceSelector plus podSelector.
+   * @default - none
+   */
+  readonly extraNamespaces?: readonly string[];
 }
 
 /** Pods in a namespace, by labels. */
@@ -101,9 +111,10 @@ export const CLUSTER_DNS: NamespacedPods = {
 
 
 /**
- * The NetworkPolicies of a namespace, derived from the flows the constructs declare.
+ * The NetworkPolicies of a chart's namespace (and of {@link NetworkFlowsProps.extraNamespaces}),
+ * derived from the flows the constructs declare.
  *
- * Creating it denies all ingress and egress of every pod and allows DNS. Each construct that
+ * Creating it denies all ingress and egress of every pod of those namespaces and allows DNS. Each construct that
  * opens a port declares the flows to it with {@link allow}; each flow becomes an ingress policy on
  * the receiving pods and an egress policy on the sending pods. There is no hand-kept list.
  * Use {@link NetworkFlows.of} to get the one of a chart.
@@ -121,6 +132,10 @@ export class NetworkFlows extends Construct {
   private readonly declared: NetworkFlow[] = [];
   private readonly apiServerCidr: string;
   private readonly apiServerPorts: readonly number[];
+  /** The chart's namespace (undefined: the objects get none, kubectl applies them to its current one). */
+  private readonly namespace: string | undefined;
+  /** Every namespace whose pods the flows may name: the chart's first. */
+  public readonly namespaces: readonly (string | undefined)[];
 
   /** Creates the NetworkFlows of `chart` (one per chart). */
   constructor(chart: Chart, props: NetworkFlowsProps = {}) {
@@ -130,21 +145,37 @@ export class NetworkFlows extends Construct {
     this.apiServerPorts = props.apiServerPorts ?? [443, 6443];
     if (!isIpv4Cidr(this.apiServerCidr)) issues.add('apiServerCidr', this.apiServerCidr, 'must be an IPv4 CIDR, e.g. "10.0.0.1/32" or "0.0.0.0/0"');
     for (const port of this.apiServerPorts) if (!validPort(port)) issues.add('apiServerPorts', port, 'must be a port number in 1-65535');
+    const chartNamespace = chart.namespace;
+    const extra = props.extraNamespaces ?? [];
+    if (chartNamespace === undefined && extra.length > 0) issues.add('extraNamespaces', extra, 'need a chart with a namespace: a flow between namespaces names both');
+    for (const ns of extra) {
+      if (checkDns1123Label(issues, 'extraNamespaces', ns) && (ns === chartNamespace || extra.indexOf(ns) !== extra.lastIndexOf(ns))) {
+        issues.add('extraNamespaces', ns, 'must differ from the chart\'s namespace and from each other');
+      }
+    }
     ValidationError.throwIfAny(issues.issues);
+    this.namespace = chartNamespace;
+    this.namespaces = [chartNamespace, ...extra];
+    for (const ns of this.namespaces) this.denyAll(ns);
+  }
 
-    new kplus.NetworkPolicy(this, 'DefaultDeny', {
-      metadata: { name: 'default-deny-all', labels: { 'app.kubernetes.io/part-of': PART_OF } },
-      selector: kplus.Pods.all(this, 'AllPods'),
+  /** Deny all ingress and egress of every pod of `namespace`; allow DNS. */
+  private denyAll(namespace: string | undefined): void {
+    const id = (name: string) => (namespace === this.namespace ? name : `${namespace}-${name}`);
+    const metadata = (name: string) => ({ name, labels: { 'app.kubernetes.io/part-of': PART_OF }, ...(namespace === this.namespace ? {} : { namespace }) });
+    new kplus.NetworkPolicy(this, id('DefaultDeny'), {
+      metadata: metadata('default-deny-all'),
+      selector: kplus.Pods.all(this, id('AllPods')),
       ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
       egress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
     });
-    const dns = kplus.Pods.select(this, 'ClusterDns', {
+    const dns = kplus.Pods.select(this, id('ClusterDns'), {
       labels: CLUSTER_DNS.labels,
-      namespaces: kplus.Namespaces.select(this, 'KubeSystem', { names: [CLUSTER_DNS.namespace] }),
+      namespaces: kplus.Namespaces.select(this, id('KubeSystem'), { names: [CLUSTER_DNS.namespace] }),
     });
-    new kplus.NetworkPolicy(this, 'Dns', {
-      metadata: { name: 'allow-dns-egress', labels: { 'app.kubernetes.io/part-of': PART_OF } },
-      selector: kplus.Pods.all(this, 'AllPodsDns'),
+    new kplus.NetworkPolicy(this, id('Dns'), {
+      metadata: metadata('allow-dns-egress'),
+      selector: kplus.Pods.all(this, id('AllPodsDns')),
       egress: { rules: [{ peer: dns, ports: [kplus.NetworkPolicyPort.udp(53), kplus.NetworkPolicyPort.tcp(53)] }] },
     });
   }
@@ -159,7 +190,12 @@ export class NetworkFlows extends Construct {
     const issues = new IssueCollector(`flow ${flow.name}`);
     if (checkDns1123Label(issues, 'name', flow.name) && flow.name.length > 55) issues.add('name', flow.name, 'must be at most 55 characters (policies append "-ingress")');
     if (this.declared.some((f) => f.name === flow.name)) issues.add('name', flow.name, 'is declared twice');
-    if (flow.from.kind !== 'pods' && flow.to.kind !== 'pods') issues.add('from', flow.from.kind, 'a flow needs pods of the namespace at one end at least');
+    if (flow.from.kind !== 'pods' && flow.to.kind !== 'pods') issues.add('from', flow.from.kind, 'a flow needs pods at one end at least');
+    for (const end of [flow.from, flow.to]) {
+      if (end.kind === 'pods' && !this.namespaces.includes(this.namespaceOf(end.group))) {
+        issues.add('namespace', end.group.namespace, `must be one of the namespaces the flows manage (${this.namespaces.map((n) => `"${n}"`).join(', ')}): a policy in any other namespace would not be default-deny`);
+      }
+    }
     for (const end of [flow.from, flow.to]) if (end.kind === 'cidr' && !isIpv4Cidr(end.cidr)) issues.add('cidr', end.cidr, 'must be an IPv4 CIDR, e.g. "10.0.0.0/16"');
     if (flow.ports.length === 0) issues.add('ports', flow.ports, 'must name at least one port');
     for (const p of flow.ports) {
@@ -170,18 +206,21 @@ export class NetworkFlows extends Construct {
 
     const ports = flow.ports.map(toPolicyPort);
     const labels = { 'app.kubernetes.io/part-of': PART_OF };
+    const metadata = (name: string, namespace: string | undefined) => ({ name, labels, ...(namespace === this.namespace ? {} : { namespace }) });
     if (flow.to.kind === 'pods') {
+      const ns = this.namespaceOf(flow.to.group);
       new kplus.NetworkPolicy(this, `${flow.name}-ingress`, {
-        metadata: { name: `${flow.name}-ingress`, labels },
+        metadata: metadata(`${flow.name}-ingress`, ns),
         selector: this.pods(`${flow.name}-to`, flow.to.group),
-        ingress: { rules: [{ peer: this.peer(`${flow.name}-from`, flow.from), ports }] },
+        ingress: { rules: [{ peer: this.peer(`${flow.name}-from`, flow.from, ns), ports }] },
       });
     }
     if (flow.from.kind === 'pods') {
+      const ns = this.namespaceOf(flow.from.group);
       new kplus.NetworkPolicy(this, `${flow.name}-egress`, {
-        metadata: { name: `${flow.name}-egress`, labels },
+        metadata: metadata(`${flow.name}-egress`, ns),
         selector: this.pods(`${flow.name}-source`, flow.from.group),
-        egress: { rules: [{ peer: this.peer(`${flow.name}-dest`, flow.to), ports }] },
+        egress: { rules: [{ peer: this.peer(`${flow.name}-dest`, flow.to, ns), ports }] },
       });
     }
   }
@@ -191,13 +230,24 @@ export class NetworkFlows extends Construct {
     this.allow({ name, from: { kind: 'pods', group: from }, to: { kind: 'apiServer' }, ports: this.apiServerPorts.map((port) => ({ port })), purpose });
   }
 
+  /** The namespace of a group's pods. */
+  public namespaceOf(group: PodGroup): string | undefined {
+    return group.namespace ?? this.namespace;
+  }
+
+  /** The selector of a group's pods in the group's own namespace (the policy lives there). */
   private pods(id: string, group: PodGroup): kplus.Pods {
     return kplus.Pods.select(this, id, { labels: { ...group.labels } });
   }
 
-  private peer(id: string, peer: FlowPeer): kplus.INetworkPolicyPeer {
+  /** A peer as seen from a policy in `policyNamespace`: pods elsewhere also by namespace. */
+  private peer(id: string, peer: FlowPeer, policyNamespace: string | undefined): kplus.INetworkPolicyPeer {
     switch (peer.kind) {
-      case 'pods': return this.pods(id, peer.group);
+      case 'pods': {
+        const ns = this.namespaceOf(peer.group);
+        if (ns === policyNamespace || ns === undefined) return this.pods(id, peer.group);
+        return kplus.Pods.select(this, id, { labels: { ...peer.group.labels }, namespaces: kplus.Namespaces.select(this, `${id}-namespace`, { names: [ns] }) });
+      }
       case 'apiServer': return kplus.NetworkPolicyIpBlock.ipv4(this, id, this.apiServerCidr);
       case 'anywhere': return kplus.NetworkPolicyIpBlock.anyIpv4(this, id);
       case 'cidr': return kplus.NetworkPolicyIpBlock.ipv4(this, id, peer.cidr);

@@ -10,6 +10,7 @@ import { SparkSubmitterRbac, TASK_POD_LABELS } from './spark-rbac';
 import { resolveSparkApplications, SparkApplicationDefaults } from './spark-apps';
 import { checkDns1123Label, checkPinnedImage, isIpv4Cidr, IssueCollector, ValidationError } from './validation';
 import { IMAGES, KUBERNETES_VERSION } from './versions';
+import { SecretBootstrap } from './secret-bootstrap';
 
 /** A Pod Security Standard level. */
 export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
@@ -26,9 +27,9 @@ export interface PodSecurityOptions {
   readonly warn?: PodSecurityLevel;
 }
 
-/** The namespace everything runs in. */
+/** A namespace of the platform: its name and Pod Security labels. */
 export interface NamespaceOptions {
-  /** @default "spark-clu" */
+  /** @default - "spark-clu" (platform), "spark-clu-jobs" (jobs) */
   readonly name?: string;
   /** @default - restricted for enforce, audit and warn */
   readonly podSecurity?: PodSecurityOptions;
@@ -38,7 +39,7 @@ export interface NamespaceOptions {
 export type PlatformSparkOptions = Omit<SparkClusterProps, 'namespace'>;
 
 /** Airflow options of the platform: {@link AirflowProps} without what the platform derives. */
-export type PlatformAirflowOptions = Omit<AirflowProps, 'namespace' | 'dagEnvironment' | 'podSecurityEnforce'>;
+export type PlatformAirflowOptions = Omit<AirflowProps, 'namespace' | 'jobsNamespace' | 'dagEnvironment' | 'podSecurityEnforce' | 'jobsPodSecurityEnforce'>;
 
 /** ServiceAccounts of Spark applications. */
 export interface SparkServiceAccountOptions {
@@ -52,8 +53,18 @@ export interface SparkServiceAccountOptions {
 export interface PlatformConfig {
   /** Name of the environment (e.g. "dev"); a DNS-1123 label, used in error messages and labels. */
   readonly environment: string;
-  /** @default - namespace "spark-clu", Pod Security restricted */
+  /**
+   * The platform namespace: Spark master and workers, Airflow, PostgreSQL and their Secrets.
+   * @default - "spark-clu", Pod Security restricted
+   */
   readonly namespace?: NamespaceOptions;
+  /**
+   * The jobs namespace: everything that runs application code (the submit and monitor task pods,
+   * Spark drivers and executors, KubernetesExecutor workers), with its own ServiceAccounts, Roles
+   * and default-deny NetworkPolicies. No token mounted there has any grant in the platform namespace.
+   * @default - "spark-clu-jobs", Pod Security restricted
+   */
+  readonly jobsNamespace?: NamespaceOptions;
   /** @default - the SparkCluster defaults (UI not exposed) */
   readonly spark?: PlatformSparkOptions;
   /** @default - the Airflow defaults (LocalExecutor, in-cluster PostgreSQL, DAGs from ./dags, UI not exposed) */
@@ -107,6 +118,9 @@ export const DAG_CONTRACT_ENV = [
 /** Default namespace name (from the original single-file setup). */
 export const DEFAULT_NAMESPACE = 'spark-clu';
 
+/** Default name of the jobs namespace. */
+export const DEFAULT_JOBS_NAMESPACE = 'spark-clu-jobs';
+
 /**
  * Validates a whole environment without building anything. Throws a {@link ValidationError}
  * that names the environment, each bad field, its value and what is allowed.
@@ -115,17 +129,21 @@ export function validatePlatformConfig(config: PlatformConfig): void {
   const issues = new IssueCollector();
   checkDns1123Label(issues, 'environment', config.environment);
   const namespace = config.namespace?.name ?? DEFAULT_NAMESPACE;
-  checkDns1123Label(issues, 'namespace.name', namespace);
-  for (const mode of ['enforce', 'audit', 'warn'] as const) {
-    const level = config.namespace?.podSecurity?.[mode];
-    if (level !== undefined && !LEVELS.includes(level)) {
-      issues.add(`namespace.podSecurity.${mode}`, level, `must be one of ${LEVELS.map((l) => `"${l}"`).join(', ')}`);
+  const jobsNamespace = config.jobsNamespace?.name ?? DEFAULT_JOBS_NAMESPACE;
+  for (const [field, options, name] of [['namespace', config.namespace, namespace], ['jobsNamespace', config.jobsNamespace, jobsNamespace]] as const) {
+    checkDns1123Label(issues, `${field}.name`, name);
+    for (const mode of ['enforce', 'audit', 'warn'] as const) {
+      const level = options?.podSecurity?.[mode];
+      if (level !== undefined && !LEVELS.includes(level)) {
+        issues.add(`${field}.podSecurity.${mode}`, level, `must be one of ${LEVELS.map((l) => `"${l}"`).join(', ')}`);
+      }
     }
   }
+  if (jobsNamespace === namespace) issues.add('jobsNamespace.name', jobsNamespace, 'must differ from namespace.name: application code runs apart from the platform and its Secrets');
   const spark = resolveSparkCluster({ ...config.spark, namespace });
   issues.addAll('spark', spark.issues.filter((i) => i.field !== 'namespace'));
-  const airflow = resolveAirflow({ ...config.airflow, namespace, podSecurityEnforce: config.namespace?.podSecurity?.enforce ?? 'restricted' });
-  issues.addAll('airflow', airflow.issues.filter((i) => i.field !== 'namespace'));
+  const airflow = resolveAirflow({ ...airflowProps(config), dagEnvironment: {} });
+  issues.addAll('airflow', airflow.issues.filter((i) => i.field !== 'namespace' && i.field !== 'jobsNamespace'));
   checkPinnedImage(issues, 'jobImage', config.jobImage ?? IMAGES.sparkJob);
   issues.addAll('sparkApplications', resolveSparkApplications(config.sparkApplications).issues);
   const submitter = config.serviceAccounts?.submitter ?? 'spark-submitter';
@@ -167,6 +185,38 @@ export function checkUniqueNodePorts(issues: IssueCollector, nodePorts: readonly
   }
 }
 
+/** The Airflow props of an environment: its options plus what the platform derives (namespaces). */
+function airflowProps(config: PlatformConfig): AirflowProps {
+  return {
+    ...config.airflow,
+    namespace: config.namespace?.name ?? DEFAULT_NAMESPACE,
+    jobsNamespace: config.jobsNamespace?.name ?? DEFAULT_JOBS_NAMESPACE,
+    podSecurityEnforce: config.namespace?.podSecurity?.enforce ?? 'restricted',
+    jobsPodSecurityEnforce: config.jobsNamespace?.podSecurity?.enforce ?? 'restricted',
+  };
+}
+
+/** A Namespace object with Pod Security labels (restricted unless configured). */
+function namespaceObject(scope: Construct, id: string, name: string, podSecurity: PodSecurityOptions): kplus.Namespace {
+  const namespace = new kplus.Namespace(scope, id, {
+    metadata: {
+      name,
+      labels: {
+        'app.kubernetes.io/part-of': PART_OF,
+        'pod-security.kubernetes.io/enforce': podSecurity.enforce ?? 'restricted',
+        'pod-security.kubernetes.io/enforce-version': `v${KUBERNETES_VERSION}`,
+        'pod-security.kubernetes.io/audit': podSecurity.audit ?? 'restricted',
+        'pod-security.kubernetes.io/audit-version': `v${KUBERNETES_VERSION}`,
+        'pod-security.kubernetes.io/warn': podSecurity.warn ?? 'restricted',
+        'pod-security.kubernetes.io/warn-version': `v${KUBERNETES_VERSION}`,
+      },
+    },
+  });
+  // A Namespace is cluster-scoped: it must not carry the chart's metadata.namespace.
+  ApiObject.of(namespace).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+  return namespace;
+}
+
 /** Props of {@link SparkAirflowPlatform}. */
 export interface SparkAirflowPlatformProps extends ChartProps {
   /** The environment to build. */
@@ -174,14 +224,17 @@ export interface SparkAirflowPlatformProps extends ChartProps {
 }
 
 /**
- * The whole platform of one environment in one namespace, as a cdk8s Chart.
+ * The whole platform of one environment, as a cdk8s Chart: the platform namespace and the jobs
+ * namespace where application code runs.
  * Validates the entire config first: nothing is built from a bad config.
  */
 export class SparkAirflowPlatform extends Chart {
   /** The environment's configuration. */
   public readonly config: PlatformConfig;
-  /** The namespace name. */
+  /** The platform namespace. */
   public readonly namespaceName: string;
+  /** The jobs namespace: task pods, Spark drivers and executors, KubernetesExecutor workers. */
+  public readonly jobsNamespaceName: string;
   /** The Spark standalone cluster. */
   public readonly spark: SparkCluster;
   /** Identities and grants for submitting Spark apps from Airflow. */
@@ -199,30 +252,26 @@ export class SparkAirflowPlatform extends Chart {
     this.config = props.config;
     this.namespaceName = namespaceName;
 
+    const jobsNamespaceName = props.config.jobsNamespace?.name ?? DEFAULT_JOBS_NAMESPACE;
+    this.jobsNamespaceName = jobsNamespaceName;
     const podSecurity = props.config.namespace?.podSecurity ?? {};
-    const namespace = new kplus.Namespace(this, 'Namespace', {
-      metadata: {
-        name: namespaceName,
-        labels: {
-          'app.kubernetes.io/part-of': PART_OF,
-          'pod-security.kubernetes.io/enforce': podSecurity.enforce ?? 'restricted',
-          'pod-security.kubernetes.io/enforce-version': `v${KUBERNETES_VERSION}`,
-          'pod-security.kubernetes.io/audit': podSecurity.audit ?? 'restricted',
-          'pod-security.kubernetes.io/audit-version': `v${KUBERNETES_VERSION}`,
-          'pod-security.kubernetes.io/warn': podSecurity.warn ?? 'restricted',
-          'pod-security.kubernetes.io/warn-version': `v${KUBERNETES_VERSION}`,
-        },
-      },
-    });
-    // A Namespace is cluster-scoped: it must not carry the chart's metadata.namespace.
-    ApiObject.of(namespace).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    const jobsPodSecurity = props.config.jobsNamespace?.podSecurity ?? {};
+    const namespaces = [
+      namespaceObject(this, 'Namespace', namespaceName, podSecurity),
+      namespaceObject(this, 'JobsNamespace', jobsNamespaceName, jobsPodSecurity),
+    ];
 
-    // Deny all traffic, allow DNS; every construct below declares the flows it needs.
-    new NetworkFlows(this, { apiServerCidr: props.config.network.apiServerCidr });
+    // Deny all traffic in both namespaces, allow DNS; every construct below declares the flows it needs.
+    new NetworkFlows(this, { apiServerCidr: props.config.network.apiServerCidr, extraNamespaces: [jobsNamespaceName] });
     this.spark = new SparkCluster(this, 'Spark', { ...props.config.spark, namespace: namespaceName });
-    // The standalone submit task pods run their drivers against the cluster.
-    this.spark.allowClients({ name: 'spark-standalone-tasks', labels: TASK_POD_LABELS.standalone });
+    // The standalone submit task pods (jobs namespace) run their drivers against the cluster.
+    this.spark.allowClients({ name: 'spark-standalone-tasks', labels: TASK_POD_LABELS.standalone, namespace: jobsNamespaceName });
+    const sparkAuth = this.spark.config.authentication;
+    // Their drivers authenticate with the cluster's secret: a copy in the jobs namespace, so no
+    // identity there needs to read the platform namespace.
+    if (sparkAuth.enabled && sparkAuth.bootstrap) SecretBootstrap.of(this).copy(sparkAuth.secretName, jobsNamespaceName);
     this.rbac = new SparkSubmitterRbac(this, 'SparkRbac', {
+      namespace: jobsNamespaceName,
       submitterServiceAccountName: props.config.serviceAccounts?.submitter,
       driverServiceAccountName: props.config.serviceAccounts?.driver,
       applicationConf: resolveSparkApplications(props.config.sparkApplications).resolved?.conf,
@@ -233,33 +282,30 @@ export class SparkAirflowPlatform extends Chart {
 
     const dagEnvironment: Record<(typeof DAG_CONTRACT_ENV)[number], string> = {
       SPARK_JOB_IMAGE: props.config.jobImage ?? IMAGES.sparkJob,
-      SPARK_NAMESPACE: namespaceName,
+      SPARK_NAMESPACE: jobsNamespaceName,
       SPARK_SUBMITTER_SERVICE_ACCOUNT: this.rbac.submitter.name,
       SPARK_DRIVER_SERVICE_ACCOUNT: this.rbac.driver.name,
       SPARK_MASTER_URL: this.spark.masterUrl,
       SPARK_POD_TEMPLATES_CONFIGMAP: this.rbac.podTemplates.name,
       // Empty when the cluster runs without authentication.
-      SPARK_AUTH_SECRET_NAME: this.spark.config.authentication.enabled ? this.spark.config.authentication.secretName : '',
+      SPARK_AUTH_SECRET_NAME: sparkAuth.enabled ? sparkAuth.secretName : '',
       // One executor per worker gets all the heap the memory arithmetic leaves (the default 1g may not fit).
       SPARK_EXECUTOR_MEMORY: `${this.spark.memoryPlan.workerMemoryMiB}m`,
     };
     this.dagEnvironment = dagEnvironment;
-    this.airflow = new Airflow(this, 'Airflow', {
-      ...props.config.airflow,
-      namespace: namespaceName,
-      podSecurityEnforce: props.config.namespace?.podSecurity?.enforce ?? 'restricted',
-      dagEnvironment,
-    });
-    // Airflow's scheduler and triggerer launch and follow the submit/monitor pods.
+    this.airflow = new Airflow(this, 'Airflow', { ...airflowProps(props.config), dagEnvironment });
+    // Airflow's scheduler and triggerer launch and follow the submit/monitor pods in the jobs namespace.
     this.rbac.allowLaunchPods('AirflowLaunchPods', this.airflow.serviceAccount);
+    if (this.airflow.workerServiceAccount) this.rbac.allowLaunchPods('AirflowWorkerLaunchPods', this.airflow.workerServiceAccount);
     // Checked at synth, so a workload added through any API that breaks them fails the synth.
-    const allowHostPath = (podSecurity.enforce ?? 'restricted') === 'privileged';
+    const privileged = new Set([[namespaceName, podSecurity], [jobsNamespaceName, jobsPodSecurity]].filter(([, ps]) => ((ps as PodSecurityOptions).enforce ?? 'restricted') === 'privileged').map(([name]) => name as string));
     this.node.addValidation({
-      validate: () => this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).flatMap((obj) => podSecurityViolations(obj.toJson(), { allowHostPath })),
+      validate: () => this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).flatMap((obj) => podSecurityViolations(obj.toJson(), { allowHostPath: privileged.has(obj.metadata.namespace ?? namespaceName) })),
     });
-    // Everything else depends on the namespace, so it is applied (and listed) first.
+    // Everything else depends on the namespaces, so they are applied (and listed) first.
+    const namespaceObjects = namespaces.map((n) => ApiObject.of(n));
     for (const child of this.node.findAll()) {
-      if (child instanceof ApiObject && child !== ApiObject.of(namespace)) child.addDependency(ApiObject.of(namespace));
+      if (child instanceof ApiObject && !namespaceObjects.includes(child)) child.addDependency(...namespaceObjects);
     }
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The Python program of the secrets bootstrap Job (standard library only). For every
  * `/opt/bootstrap/secret-*.json` spec it creates the Secret with freshly generated values when
- * the Secret does not exist, and leaves an existing one alone, so re-applying is safe. Values
- * never leave the cluster and are never printed.
+ * the Secret does not exist, and leaves an existing one alone, so re-applying is safe. Then it
+ * brings each copy (`copyTo` namespaces) to the original's data: created when absent, updated
+ * when different. Values never leave the cluster and are never printed.
  */
 export const SECRETS_BOOTSTRAP_SCRIPT = `"""Create the platform's Secrets with random values when they do not exist."""
 import base64
@@ -20,6 +21,7 @@ SA = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
 def api(method, path, body=None):
+    """(HTTP status, parsed JSON body or None)."""
     host = os.environ["KUBERNETES_SERVICE_HOST"]
     port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
     with open(f"{SA}/token") as f:
@@ -33,9 +35,9 @@ def api(method, path, body=None):
     )
     try:
         with urllib.request.urlopen(request, context=context, timeout=30) as response:
-            return response.status
+            return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
-        return error.code
+        return error.code, None
 
 
 def b64(value):
@@ -59,32 +61,56 @@ def generate(specs):
     return data
 
 
+def secret_body(name, data, resource_version=None):
+    metadata = {"name": name, "labels": {"app.kubernetes.io/part-of": "spark-airflow-k8s"}}
+    if resource_version is not None:
+        metadata["resourceVersion"] = resource_version
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque", "data": dict(sorted(data.items()))}
+
+
 def ensure(namespace, spec):
+    """The Secret's data (base64 values), created when absent; None when it cannot be had."""
     name = spec["name"]
     path = f"/api/v1/namespaces/{namespace}/secrets"
-    status = api("GET", f"{path}/{urllib.parse.quote(name)}")
+    status, secret = api("GET", f"{path}/{urllib.parse.quote(name)}")
     if status == 200:
         print(f"secret {namespace}/{name} exists; nothing to do")
-        return True
+        return secret.get("data") or {}
     if status != 404:
         print(f"cannot read secret {namespace}/{name}: HTTP {status}", file=sys.stderr)
-        return False
-    data = generate(spec["keys"])
-    body = {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "spark-airflow-k8s"}},
-        "type": "Opaque",
-        "data": {key: b64(value) for key, value in sorted(data.items())},
-    }
-    status = api("POST", path, body)
+        return None
+    data = {key: b64(value) for key, value in generate(spec["keys"]).items()}
+    status, _ = api("POST", path, secret_body(name, data))
     if status == 201:
         print(f"created secret {namespace}/{name} with keys {', '.join(sorted(data))}")
-        return True
+        return data
     if status == 409:
-        print(f"secret {namespace}/{name} was created concurrently; nothing to do")
-        return True
+        print(f"secret {namespace}/{name} was created concurrently; reading it")
+        status, secret = api("GET", f"{path}/{urllib.parse.quote(name)}")
+        return (secret.get("data") or {}) if status == 200 else None
     print(f"cannot create secret {namespace}/{name}: HTTP {status}", file=sys.stderr)
+    return None
+
+
+def copy(namespace, name, data):
+    """Brings the copy of Secret NAME in NAMESPACE to DATA."""
+    path = f"/api/v1/namespaces/{namespace}/secrets"
+    status, secret = api("GET", f"{path}/{urllib.parse.quote(name)}")
+    if status == 404:
+        status, _ = api("POST", path, secret_body(name, data))
+        if status == 201:
+            print(f"copied secret {name} to {namespace}")
+            return True
+    elif status == 200:
+        if (secret.get("data") or {}) == data:
+            print(f"copy {namespace}/{name} is up to date")
+            return True
+        version = secret["metadata"]["resourceVersion"]
+        status, _ = api("PUT", f"{path}/{urllib.parse.quote(name)}", secret_body(name, data, version))
+        if status == 200:
+            print(f"updated copy {namespace}/{name} to the original's data")
+            return True
+    print(f"cannot copy secret {name} to {namespace}: HTTP {status}", file=sys.stderr)
     return False
 
 
@@ -94,7 +120,13 @@ def main():
     ok = True
     for spec_file in sorted(glob.glob("/opt/bootstrap/secret-*.json")):
         with open(spec_file) as f:
-            ok = ensure(namespace, json.load(f)) and ok
+            spec = json.load(f)
+        data = ensure(namespace, spec)
+        if data is None:
+            ok = False
+            continue
+        for target in spec.get("copyTo", []):
+            ok = copy(target, spec["name"], data) and ok
     return 0 if ok else 1
 
 

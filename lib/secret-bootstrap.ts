@@ -1,4 +1,4 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject, Chart, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { objectLabels, selectorLabels } from './labels';
@@ -87,6 +87,8 @@ export class SecretBootstrap extends Construct {
   private readonly role: kplus.Role;
   private readonly specs: kplus.ConfigMap;
   private readonly names: string[] = [];
+  private readonly serviceAccount: kplus.ServiceAccount;
+  private readonly copies = new Map<string, { role: kplus.Role; names: string[] }>();
 
   private constructor(chart: Chart, props: SecretBootstrapProps) {
     super(chart, SecretBootstrap.ID);
@@ -95,6 +97,7 @@ export class SecretBootstrap extends Construct {
     const labels = objectLabels(selector);
     const metadata = { name: SECRET_BOOTSTRAP_NAME, labels };
     const sa = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata, automountToken: true });
+    this.serviceAccount = sa;
     this.role = new kplus.Role(this, 'Role', { metadata });
     this.role.allow(['create'], kplus.ApiResource.custom({ apiGroup: '', resourceType: 'secrets' }));
     new kplus.RoleBinding(this, 'Binding', { metadata, role: this.role }).addSubjects(sa);
@@ -129,6 +132,36 @@ export class SecretBootstrap extends Construct {
     return this.names;
   }
 
+  /** The namespaces each registered Secret is copied into. */
+  public copiesOf(name: string): readonly string[] {
+    return [...this.copies.entries()].filter(([, c]) => c.names.includes(name)).map(([ns]) => ns).sort();
+  }
+
+  /**
+   * Keeps a copy of the registered Secret `name` in `namespace`: created when absent and updated
+   * when its data differs from the original's, so that pods there mount it without any identity
+   * of that namespace reading the chart's namespace. The Job gets `create` on Secrets of
+   * `namespace` and `get`/`update` on the copy only.
+   */
+  public copy(name: string, namespace: string): void {
+    const issues = new IssueCollector(`secrets-bootstrap ${name}`);
+    if (!this.names.includes(name)) issues.add('name', name, 'must be registered with generate() before it is copied');
+    if (checkDns1123Label(issues, 'namespace', namespace) && namespace === Chart.of(this).namespace) issues.add('namespace', namespace, 'must differ from the namespace of the original');
+    if (this.copies.get(namespace)?.names.includes(name)) issues.add('namespace', namespace, 'already has a copy of this Secret');
+    ValidationError.throwIfAny(issues.issues);
+    let target = this.copies.get(namespace);
+    if (!target) {
+      const metadata = { name: SECRET_BOOTSTRAP_NAME, namespace, labels: objectLabels(selectorLabels(SECRET_BOOTSTRAP_NAME, 'bootstrap', SECRET_BOOTSTRAP_NAME)) };
+      const role = new kplus.Role(this, `Role-${namespace}`, { metadata });
+      role.allow(['create'], kplus.ApiResource.custom({ apiGroup: '', resourceType: 'secrets' }));
+      new kplus.RoleBinding(this, `Binding-${namespace}`, { metadata, role }).addSubjects(this.serviceAccount);
+      target = { role, names: [] };
+      this.copies.set(namespace, target);
+    }
+    target.names.push(name);
+    target.role.allow(['get', 'update'], kplus.Secret.fromSecretName(this, `Copy-${namespace}-${name}`, name));
+  }
+
   /** Registers a Secret to create when absent. */
   public generate(secret: GeneratedSecret): void {
     const issues = new IssueCollector(`secrets-bootstrap ${secret.name}`);
@@ -144,6 +177,8 @@ export class SecretBootstrap extends Construct {
     this.names.push(secret.name);
     this.role.allow(['get'], kplus.Secret.fromSecretName(this, `Target-${secret.name}`, secret.name));
     const keys = Object.keys(secret.keys).sort().map((key) => ({ key, ...secret.keys[key] }));
-    this.specs.addData(`secret-${secret.name}.json`, `${JSON.stringify({ name: secret.name, keys }, null, 2)}\n`);
+    // Rendered at synth (cdk8s resolves the Lazy), so copies registered later are included.
+    const spec = Lazy.any({ produce: () => `${JSON.stringify({ name: secret.name, keys, copyTo: this.copiesOf(secret.name) }, null, 2)}\n` });
+    this.specs.addData(`secret-${secret.name}.json`, spec as unknown as string);
   }
 }

@@ -1,4 +1,4 @@
-import { Yaml } from 'cdk8s';
+import { Chart, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { objectLabels, selectorLabels } from './labels';
@@ -10,6 +10,13 @@ import { renderSparkDefaults } from './spark-cluster';
 
 /** Props of {@link SparkSubmitterRbac}. */
 export interface SparkSubmitterRbacProps {
+  /**
+   * Namespace of the task pods, drivers and executors, and of every object this construct makes:
+   * the jobs namespace, apart from the platform's, so that no token in a pod that runs
+   * application code has any grant where the platform's Secrets are.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
   /**
    * ServiceAccount of the pods that run `spark-job submit` and `spark-job monitor`.
    * @default "spark-submitter"
@@ -59,7 +66,7 @@ export const SPARK_K8S_PORTS = {
   blockManager: 7079,
 } as const;
 
-/** Spark drivers and executors on Kubernetes, by the `spark-role` label Spark sets. */
+/** Spark drivers and executors on Kubernetes, by the `spark-role` label Spark sets (in the chart's namespace; see {@link SparkSubmitterRbac.driverPods}). */
 export const SPARK_K8S_PODS: Readonly<Record<'driver' | 'executor', PodGroup>> = {
   driver: { name: 'spark-driver', labels: { 'spark-role': 'driver' } },
   executor: { name: 'spark-executor', labels: { 'spark-role': 'executor' } },
@@ -134,6 +141,12 @@ export class SparkSubmitterRbac extends Construct {
   public readonly podTemplates: kplus.ConfigMap;
   /** The submit/monitor task pods (target k8s). */
   public readonly taskPods: PodGroup;
+  /** Spark driver pods. */
+  public readonly driverPods: PodGroup;
+  /** Spark executor pods. */
+  public readonly executorPods: PodGroup;
+  /** Namespace of the pods and of every object of this construct (undefined: the chart has none). */
+  public readonly namespace?: string;
 
   /** Creates the ServiceAccounts and pod templates; grants come from the intent methods. */
   constructor(scope: Construct, id: string, props: SparkSubmitterRbacProps = {}) {
@@ -142,6 +155,8 @@ export class SparkSubmitterRbac extends Construct {
     const submitterName = props.submitterServiceAccountName ?? 'spark-submitter';
     const driverName = props.driverServiceAccountName ?? 'spark-driver';
     const templatesName = props.podTemplatesConfigMapName ?? 'spark-pod-templates';
+    const namespace = props.namespace ?? Chart.of(this).namespace;
+    if (namespace !== undefined) checkDns1123Label(issues, 'namespace', namespace);
     checkDns1123Label(issues, 'submitterServiceAccountName', submitterName);
     checkDns1123Label(issues, 'driverServiceAccountName', driverName);
     checkDns1123Label(issues, 'podTemplatesConfigMapName', templatesName);
@@ -151,13 +166,19 @@ export class SparkSubmitterRbac extends Construct {
     }
     if (submitterName === driverName) issues.add('driverServiceAccountName', driverName, 'must differ from submitterServiceAccountName');
     ValidationError.throwIfAny(issues.issues);
-    this.taskPods = { name: 'spark-tasks', labels: props.taskPodLabels ?? TASK_POD_LABELS.k8s };
+    this.namespace = namespace;
+    const inNamespace = namespace === undefined ? {} : { namespace };
+    this.taskPods = { name: 'spark-tasks', labels: props.taskPodLabels ?? TASK_POD_LABELS.k8s, ...inNamespace };
+    this.driverPods = { ...SPARK_K8S_PODS.driver, ...inNamespace };
+    this.executorPods = { ...SPARK_K8S_PODS.executor, ...inNamespace };
 
     const labels = objectLabels(selectorLabels('spark', 'rbac', submitterName));
-    this.submitter = new kplus.ServiceAccount(this, 'Submitter', { metadata: { name: submitterName, labels }, automountToken: true });
-    this.driver = new kplus.ServiceAccount(this, 'Driver', { metadata: { name: driverName, labels }, automountToken: true });
+    // The tokens are mounted only where the API is called: the submit and monitor container
+    // (dags/spark_tasks.py projects it into that container alone) and the driver (pod template).
+    this.submitter = new kplus.ServiceAccount(this, 'Submitter', { metadata: { name: submitterName, namespace: this.namespace, labels }, automountToken: false });
+    this.driver = new kplus.ServiceAccount(this, 'Driver', { metadata: { name: driverName, namespace: this.namespace, labels }, automountToken: false });
     this.podTemplates = new kplus.ConfigMap(this, 'PodTemplates', {
-      metadata: { name: templatesName, labels },
+      metadata: { name: templatesName, namespace: this.namespace, labels },
       data: {
         'driver.yaml': Yaml.stringify(sparkPodTemplate('spark-kubernetes-driver')),
         'executor.yaml': Yaml.stringify(sparkPodTemplate('spark-kubernetes-executor')),
@@ -192,9 +213,9 @@ export class SparkSubmitterRbac extends Construct {
   /** Lets drivers create, watch and delete their executor pods and the objects Spark makes for them. */
   public allowDriverToManageExecutors(): kplus.Role {
     const flows = NetworkFlows.of(this);
-    const driver = { kind: 'pods' as const, group: SPARK_K8S_PODS.driver };
-    const executor = { kind: 'pods' as const, group: SPARK_K8S_PODS.executor };
-    flows.allowApiServer('spark-driver-kube-api', SPARK_K8S_PODS.driver, 'drivers create, watch and delete their executor pods');
+    const driver = { kind: 'pods' as const, group: this.driverPods };
+    const executor = { kind: 'pods' as const, group: this.executorPods };
+    flows.allowApiServer('spark-driver-kube-api', this.driverPods, 'drivers create, watch and delete their executor pods');
     flows.allow({ name: 'spark-executor-to-driver', from: executor, to: driver, ports: [{ port: SPARK_K8S_PORTS.driver, endPort: SPARK_K8S_PORTS.blockManager }], purpose: 'executors register with their driver and fetch blocks from it' });
     flows.allow({ name: 'spark-driver-to-executor', from: driver, to: executor, ports: [{ port: SPARK_K8S_PORTS.blockManager }], purpose: 'drivers fetch results and blocks from executors' });
     flows.allow({ name: 'spark-executor-shuffle', from: executor, to: executor, ports: [{ port: SPARK_K8S_PORTS.blockManager }], purpose: 'executors fetch shuffle blocks from each other' });
@@ -208,8 +229,9 @@ export class SparkSubmitterRbac extends Construct {
   }
 
   /**
-   * Lets `serviceAccount` launch and follow KubernetesPodOperator pods: create/get/list/watch/patch/delete
-   * pods, read their logs, exec into them (the XCom sidecar is read through exec) and list events.
+   * Lets `serviceAccount` (of any namespace) launch and follow KubernetesPodOperator pods in this
+   * construct's namespace: create/get/list/watch/patch/delete pods, read their logs, exec into them
+   * (the XCom sidecar is read through exec) and list events.
    */
   public allowLaunchPods(id: string, serviceAccount: kplus.ServiceAccount): kplus.Role {
     return this.grant(id, `${serviceAccount.name}-launch-pods`, serviceAccount, [
@@ -229,9 +251,10 @@ export class SparkSubmitterRbac extends Construct {
   }
 
   private grant(id: string, name: string, subject: kplus.ServiceAccount, rules: [string[], ...kplus.IApiResource[]][]): kplus.Role {
-    const role = new kplus.Role(this, `${id}Role`, { metadata: { name, labels: objectLabels(selectorLabels('spark', 'rbac', name)) } });
+    const metadata = { name, namespace: this.namespace, labels: objectLabels(selectorLabels('spark', 'rbac', name)) };
+    const role = new kplus.Role(this, `${id}Role`, { metadata });
     for (const [verbs, ...resources] of rules) role.allow(verbs, ...resources);
-    const binding = new kplus.RoleBinding(this, `${id}Binding`, { metadata: { name, labels: objectLabels(selectorLabels('spark', 'rbac', name)) }, role });
+    const binding = new kplus.RoleBinding(this, `${id}Binding`, { metadata, role });
     binding.addSubjects(subject);
     return role;
   }

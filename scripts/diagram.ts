@@ -39,101 +39,129 @@ function ports(list: Obj[] | undefined): string {
   return (list ?? []).map((p) => (p.endPort ? `${p.port}-${p.endPort}` : String(p.port ?? p.containerPort))).join(',');
 }
 
-/** The Mermaid flowchart of one environment. */
+/** The Mermaid flowchart of one environment: one subgraph per namespace (platform, jobs). */
 export function mermaid(config: PlatformConfig): string {
   const objects = new SparkAirflowPlatform(Testing.app(), 'spark-airflow', { config }).toJson() as Obj[];
-  const ns = objects.find((o) => o.kind === 'Namespace') as Obj;
+  const namespaces = objects.filter((o) => o.kind === 'Namespace') as Obj[];
+  const ours = new Set(namespaces.map((n) => n.metadata.name as string));
   const workloads = objects.filter((o) => WORKLOAD_KINDS.includes(o.kind));
   const podLabels = (w: Obj): Record<string, string> => (w.spec.template?.metadata?.labels ?? {}) as Record<string, string>;
+  const nsOf = (o: Obj): string => o.metadata.namespace as string;
+  const workloadId = (w: Obj) => id(`${w.kind}_${w.metadata.name}`);
+  const saId = (ns: string, name: string) => id(`sa_${ns}_${name}`);
   const lines: string[] = ['flowchart LR'];
-  const virtual = new Map<string, string>();
-  const nodeFor = (selector: Record<string, string>): string[] => {
-    const hits = workloads.filter((w) => matches(selector, podLabels(w))).map((w) => id(`${w.kind}_${w.metadata.name}`));
+  // virtual groups (pods created at run time), per namespace: name -> node id
+  const virtual = new Map<string, Map<string, string>>();
+  const nodeFor = (selector: Record<string, string>, ns: string): string[] => {
+    const hits = workloads.filter((w) => nsOf(w) === ns && matches(selector, podLabels(w))).map(workloadId);
     if (hits.length > 0) return hits;
     const name = virtualGroupName(selector);
     if (!name) return [];
-    if (!virtual.has(name)) virtual.set(name, id(`pods_${name}`));
-    return [virtual.get(name) as string];
+    const groups = virtual.get(ns) ?? new Map<string, string>();
+    virtual.set(ns, groups);
+    if (!groups.has(name)) groups.set(name, id(`pods_${ns}_${name}`));
+    return [groups.get(name) as string];
   };
-
-  lines.push(`  subgraph ns["namespace ${ns.metadata.name} · Pod Security ${ns.metadata.labels['pod-security.kubernetes.io/enforce']}"]`);
-  for (const w of workloads) {
-    const spec = podSpecOf(w) ?? {};
-    const containerPorts = (spec.containers ?? []).flatMap((c: Obj) => c.ports ?? []);
-    const sa = spec.serviceAccountName ? `<br/>sa: ${spec.serviceAccountName}` : '';
-    const replicas = w.kind === 'DaemonSet' ? 'one per node' : w.kind === 'Job' ? 'job' : `${w.spec.replicas ?? 1} replica`;
-    lines.push(`    ${id(`${w.kind}_${w.metadata.name}`)}["${w.kind} ${w.metadata.name}<br/>${replicas}${containerPorts.length ? `<br/>:${ports(containerPorts)}` : ''}${sa}"]`);
-  }
-  for (const s of objects.filter((o) => o.kind === 'Service')) {
-    const exposed = s.spec.type === 'NodePort' ? ` NodePort ${s.spec.ports.map((p: Obj) => p.nodePort).join(',')}` : s.spec.clusterIP === 'None' ? ' headless' : '';
-    lines.push(`    ${id(`svc_${s.metadata.name}`)}(["Service ${s.metadata.name}<br/>${ports(s.spec.ports)}${exposed}"])`);
-    for (const target of nodeFor(s.spec.selector ?? {})) lines.push(`    ${id(`svc_${s.metadata.name}`)} --> ${target}`);
-  }
+  /** The namespace a policy peer's pods are in (undefined: not one of ours, e.g. kube-system DNS). */
+  const peerNamespace = (peer: Obj, policyNs: string): string | undefined => {
+    const named = peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
+    const ns = named ?? policyNs;
+    return ours.has(ns) ? ns : undefined;
+  };
   const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
-  // Collect the other nodes the policies and RBAC need first, so they are declared inside the namespace.
+  // Collect the run-time pod groups the policies name first, so they are declared inside their namespace.
   for (const p of policies) {
-    nodeFor(p.spec.podSelector.matchLabels ?? {});
+    nodeFor(p.spec.podSelector.matchLabels ?? {}, nsOf(p));
     for (const rule of [...(p.spec.ingress ?? []), ...(p.spec.egress ?? [])]) {
-      for (const peer of [...(rule.from ?? []), ...(rule.to ?? [])]) if (peer.podSelector && !peer.namespaceSelector) nodeFor(peer.podSelector.matchLabels ?? {});
-    }
-  }
-  for (const [name, node] of [...virtual.entries()].sort()) lines.push(`    ${node}[/"${name}"/]`);
-  // ServiceAccounts and what their Roles allow.
-  const bindings = objects.filter((o) => o.kind === 'RoleBinding');
-  for (const sa of objects.filter((o) => o.kind === 'ServiceAccount')) {
-    // resource (and names) -> verbs, merged over every Role bound to the account
-    const grants = new Map<string, Set<string>>();
-    for (const b of bindings.filter((x) => x.subjects.some((s: Obj) => s.name === sa.metadata.name))) {
-      const role = objects.find((o) => o.kind === 'Role' && o.metadata.name === b.roleRef.name) as Obj;
-      for (const rule of role.rules) {
-        for (const r of rule.resources) {
-          const key = `${r}${rule.resourceNames ? ` (${rule.resourceNames.join(',')})` : ''}`;
-          const verbs = grants.get(key) ?? new Set<string>();
-          for (const v of rule.verbs) verbs.add(v);
-          grants.set(key, verbs);
-        }
+      for (const peer of [...(rule.from ?? []), ...(rule.to ?? [])]) {
+        const ns = peer.podSelector ? peerNamespace(peer, nsOf(p)) : undefined;
+        if (ns) nodeFor(peer.podSelector.matchLabels ?? {}, ns);
       }
     }
-    const text = [...grants].sort(([a], [b]) => a.localeCompare(b)).map(([r, verbs]) => `${r}: ${[...verbs].join(' ')}`);
-    lines.push(`    ${id(`sa_${sa.metadata.name}`)}{{"ServiceAccount ${sa.metadata.name}<br/>${text.join('<br/>') || 'no grants'}"}}`);
   }
-  lines.push('  end');
+  const bindings = objects.filter((o) => o.kind === 'RoleBinding');
+  const roleOf = (b: Obj) => objects.find((o) => o.kind === 'Role' && o.metadata.name === b.roleRef.name && nsOf(o) === nsOf(b)) as Obj;
+  const boundTo = (b: Obj, ns: string, name: string) => b.subjects.some((s: Obj) => s.name === name && s.namespace === ns);
+  namespaces.forEach((n, index) => {
+    const ns = n.metadata.name as string;
+    const role = index === 0 ? 'platform' : 'jobs';
+    lines.push(`  subgraph ${id(`ns_${ns}`)}["${role} namespace ${ns} · Pod Security ${n.metadata.labels['pod-security.kubernetes.io/enforce']}"]`);
+    for (const w of workloads.filter((x) => nsOf(x) === ns)) {
+      const spec = podSpecOf(w) ?? {};
+      const containerPorts = (spec.containers ?? []).flatMap((c: Obj) => c.ports ?? []);
+      const sa = spec.serviceAccountName ? `<br/>sa: ${spec.serviceAccountName}` : '';
+      const replicas = w.kind === 'DaemonSet' ? 'one per node' : w.kind === 'Job' ? 'job' : `${w.spec.replicas ?? 1} replica`;
+      lines.push(`    ${workloadId(w)}["${w.kind} ${w.metadata.name}<br/>${replicas}${containerPorts.length ? `<br/>:${ports(containerPorts)}` : ''}${sa}"]`);
+    }
+    for (const s of objects.filter((o) => o.kind === 'Service' && nsOf(o) === ns)) {
+      const exposed = s.spec.type === 'NodePort' ? ` NodePort ${s.spec.ports.map((p: Obj) => p.nodePort).join(',')}` : s.spec.clusterIP === 'None' ? ' headless' : '';
+      lines.push(`    ${id(`svc_${s.metadata.name}`)}(["Service ${s.metadata.name}<br/>${ports(s.spec.ports)}${exposed}"])`);
+      for (const target of nodeFor(s.spec.selector ?? {}, ns)) lines.push(`    ${id(`svc_${s.metadata.name}`)} --> ${target}`);
+    }
+    for (const [name, node] of [...(virtual.get(ns) ?? new Map<string, string>()).entries()].sort()) lines.push(`    ${node}[/"${name}"/]`);
+    // ServiceAccounts and what their Roles allow, per namespace of the Role.
+    for (const sa of objects.filter((o) => o.kind === 'ServiceAccount' && nsOf(o) === ns)) {
+      const byNamespace = new Map<string, Map<string, Set<string>>>();
+      for (const b of bindings.filter((x) => boundTo(x, ns, sa.metadata.name))) {
+        const grants = byNamespace.get(nsOf(b)) ?? new Map<string, Set<string>>();
+        byNamespace.set(nsOf(b), grants);
+        for (const rule of roleOf(b).rules) {
+          for (const r of rule.resources) {
+            const key = `${r}${rule.resourceNames ? ` (${rule.resourceNames.join(',')})` : ''}`;
+            const verbs = grants.get(key) ?? new Set<string>();
+            for (const v of rule.verbs) verbs.add(v);
+            grants.set(key, verbs);
+          }
+        }
+      }
+      const text = [...byNamespace].sort(([a], [b]) => a.localeCompare(b)).flatMap(([where, grants]) => [
+        ...(where === ns ? [] : [`in ${where}:`]),
+        ...[...grants].sort(([a], [b]) => a.localeCompare(b)).map(([r, verbs]) => `${r}: ${[...verbs].join(' ')}`),
+      ]);
+      lines.push(`    ${saId(ns, sa.metadata.name)}{{"ServiceAccount ${sa.metadata.name}<br/>${text.join('<br/>') || 'no grants'}"}}`);
+    }
+    lines.push('  end');
+  });
   lines.push('  apiserver[("Kubernetes API server")]');
   lines.push('  outside(("outside the cluster"))');
   // Who runs as which ServiceAccount, and which pods each creates (launch path).
   for (const w of workloads) {
     const sa = podSpecOf(w)?.serviceAccountName;
-    if (sa) lines.push(`  ${id(`${w.kind}_${w.metadata.name}`)} -. runs as .-> ${id(`sa_${sa}`)}`);
+    if (sa) lines.push(`  ${workloadId(w)} -. runs as .-> ${saId(nsOf(w), sa)}`);
   }
-  // The pods created at run time run as the accounts the DAG contract names.
-  const scheduler = workloads.find((w) => w.metadata.name === 'airflow-scheduler');
-  const dagEnv = Object.fromEntries(((podSpecOf(scheduler ?? {})?.containers?.[0]?.env ?? []) as Obj[]).map((e) => [e.name, e.value]));
+  // The pods created at run time run as the accounts the DAG contract names, in its namespace.
+  const scheduler = workloads.find((w) => w.metadata.name === 'airflow-scheduler') ?? {};
+  const dagEnv = Object.fromEntries(((podSpecOf(scheduler)?.containers?.[0]?.env ?? []) as Obj[]).map((e) => [e.name, e.value]));
+  const jobs = dagEnv.SPARK_NAMESPACE as string;
+  const taskPods = (target: string) => ({ 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': target });
   const runtimeAccounts: [Record<string, string>, string | undefined][] = [
-    [{ 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'k8s' }, dagEnv.SPARK_SUBMITTER_SERVICE_ACCOUNT],
-    [{ 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'standalone' }, dagEnv.SPARK_SUBMITTER_SERVICE_ACCOUNT],
+    // standalone task pods run with no token (dags/spark_tasks.py)
+    [taskPods('k8s'), dagEnv.SPARK_SUBMITTER_SERVICE_ACCOUNT],
     [{ 'spark-role': 'driver' }, dagEnv.SPARK_DRIVER_SERVICE_ACCOUNT],
   ];
   for (const [pods, sa] of runtimeAccounts) {
-    if (sa) for (const node of nodeFor(pods)) lines.push(`  ${node} -. runs as .-> ${id(`sa_${sa}`)}`);
+    if (sa) for (const node of nodeFor(pods, jobs)) lines.push(`  ${node} -. runs as .-> ${saId(jobs, sa)}`);
   }
-  const creates = (sa: string) => bindings.some((b) => b.subjects.some((s: Obj) => s.name === sa) &&
-    (objects.find((o) => o.kind === 'Role' && o.metadata.name === b.roleRef.name) as Obj).rules.some((r: Obj) => r.resources.includes('pods') && r.verbs.includes('create')));
-  const launch: [string, Record<string, string>][] = [
-    [podSpecOf(scheduler ?? {})?.serviceAccountName ?? 'airflow', { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'k8s' }],
-    [podSpecOf(scheduler ?? {})?.serviceAccountName ?? 'airflow', { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'standalone' }],
-    [dagEnv.SPARK_SUBMITTER_SERVICE_ACCOUNT ?? 'spark-submitter', { 'spark-role': 'driver' }],
-    [dagEnv.SPARK_DRIVER_SERVICE_ACCOUNT ?? 'spark-driver', { 'spark-role': 'executor' }],
+  const createsIn = (saNs: string, sa: string, where: string) => bindings.some((b) => nsOf(b) === where && boundTo(b, saNs, sa) &&
+    roleOf(b).rules.some((r: Obj) => r.resources.includes('pods') && r.verbs.includes('create')));
+  const schedulerSa: [string, string] = [nsOf(scheduler as Obj), podSpecOf(scheduler)?.serviceAccountName ?? 'airflow'];
+  const launch: [[string, string], Record<string, string>][] = [
+    [schedulerSa, taskPods('k8s')],
+    [schedulerSa, taskPods('standalone')],
+    [[jobs, dagEnv.SPARK_SUBMITTER_SERVICE_ACCOUNT ?? 'spark-submitter'], { 'spark-role': 'driver' }],
+    [[jobs, dagEnv.SPARK_DRIVER_SERVICE_ACCOUNT ?? 'spark-driver'], { 'spark-role': 'executor' }],
   ];
-  for (const [sa, pods] of launch) {
-    if (creates(sa)) for (const target of nodeFor(pods)) lines.push(`  ${id(`sa_${sa}`)} ==creates pods==> ${target}`);
+  for (const [[saNs, sa], pods] of launch) {
+    if (createsIn(saNs, sa, jobs)) for (const target of nodeFor(pods, jobs)) lines.push(`  ${saId(saNs, sa)} ==creates pods==> ${target}`);
   }
   // Network flows from the NetworkPolicies (ingress side; egress to outside and to the API server).
   const edges = new Set<string>();
   for (const p of policies) {
-    const targets = nodeFor(p.spec.podSelector.matchLabels ?? {});
+    const targets = nodeFor(p.spec.podSelector.matchLabels ?? {}, nsOf(p));
     for (const rule of p.spec.ingress ?? []) {
       for (const peer of rule.from ?? []) {
-        const sources = peer.ipBlock ? ['outside'] : nodeFor(peer.podSelector?.matchLabels ?? {});
+        const peerNs = peer.podSelector ? peerNamespace(peer, nsOf(p)) : undefined;
+        const sources = peer.ipBlock ? ['outside'] : peerNs ? nodeFor(peer.podSelector?.matchLabels ?? {}, peerNs) : [];
         for (const s of sources) for (const t of targets) edges.add(`  ${s} -- "${ports(rule.ports)}" --> ${t}`);
       }
     }
@@ -155,7 +183,9 @@ export function architectureDoc(env: string, config: PlatformConfig): string {
     `# Architecture: ${env}`,
     '',
     `Generated by \`npm run diagram\` from the objects synthesized for \`${env}\` (do not edit).`,
-    'Boxes are workloads, rounded boxes Services, hexagons ServiceAccounts with what their Roles allow,',
+    'The platform namespace holds Spark, Airflow, PostgreSQL and their Secrets; the jobs namespace',
+    'everything that runs application code. Boxes are workloads, rounded boxes Services, hexagons',
+    'ServiceAccounts with what their Roles allow (and where, when that is another namespace),',
     'slanted boxes the pods Airflow and Spark create at run time; labelled arrows are the flows the',
     'NetworkPolicies allow (everything else is denied), thick arrows who creates which pods.',
     '',

@@ -7,6 +7,7 @@ import { AirflowDatabase, DAG_CONTRACT_ENV, DagSource, IMAGES, PlatformAirflowOp
 import { ENVIRONMENTS } from '../stacks/environments';
 import { DAGS_DIR } from '../stacks/paths';
 import { find, findJob, inventory, K8sObject, podSpec, synthPlatform } from './support/synth';
+import { reach, reachInto, userCodeIdentities } from './support/rbac-paths';
 
 const COMPONENTS = { 'api-server': 'Deployment', scheduler: 'StatefulSet', 'dag-processor': 'Deployment', triggerer: 'StatefulSet' } as const;
 const DAG_COMPONENTS = ['scheduler', 'dag-processor', 'triggerer'];
@@ -73,15 +74,24 @@ describe.each(Object.keys(ENVIRONMENTS))('Airflow in %s', (env) => {
     expect(jobs[0].spec.backoffLimit).toBe(6);
   });
 
-  test('every Airflow container shares the same secrets, by reference only', () => {
-    const secretRefs = (c: K8sObject) => Object.fromEntries(Object.entries(envOf(c)).filter(([, e]) => e.valueFrom).map(([n, e]) => [n, e.valueFrom.secretKeyRef]));
-    const reference = secretRefs(mainContainer(component(objects, 'api-server')));
-    expect(Object.keys(reference).sort()).toEqual(['AIRFLOW__API_AUTH__JWT_SECRET', 'AIRFLOW__API__SECRET_KEY', 'AIRFLOW__CORE__FERNET_KEY', 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']);
+  test('each Airflow process gets only the secrets it uses, by reference only (as the Airflow chart does)', () => {
+    const secretRefs = (c: K8sObject) => Object.keys(envOf(c)).filter((n) => envOf(c)[n].valueFrom).sort();
+    const db = 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN';
+    const expected: Record<string, string[]> = {
+      'api-server': ['AIRFLOW__API_AUTH__JWT_SECRET', 'AIRFLOW__API__SECRET_KEY', 'AIRFLOW__CORE__FERNET_KEY', db],
+      // issues task tokens: the only other holder of the JWT secret
+      scheduler: ['AIRFLOW__API_AUTH__JWT_SECRET', 'AIRFLOW__API__SECRET_KEY', 'AIRFLOW__CORE__FERNET_KEY', db],
+      triggerer: ['AIRFLOW__API__SECRET_KEY', 'AIRFLOW__CORE__FERNET_KEY', db],
+      'dag-processor': ['AIRFLOW__CORE__FERNET_KEY', db],
+    };
     for (const name of Object.keys(COMPONENTS) as (keyof typeof COMPONENTS)[]) {
-      for (const c of [...podSpec(component(objects, name)).initContainers, mainContainer(component(objects, name))]) {
-        expect(secretRefs(c)).toEqual(reference);
-      }
+      expect([name, secretRefs(mainContainer(component(objects, name)))]).toEqual([name, expected[name]]);
+      for (const c of podSpec(component(objects, name)).initContainers.filter((i: K8sObject) => i.name === 'wait-for-migrations')) expect(secretRefs(c)).toEqual([db]);
     }
+    const migration = podSpec(objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('airflow-db-migrate-')) as K8sObject);
+    for (const c of [...migration.initContainers, ...migration.containers]) expect(secretRefs(c)).toEqual([db]);
+    const dbRef = envOf(mainContainer(component(objects, 'api-server')))[db].valueFrom.secretKeyRef;
+    expect(dbRef).toEqual(env === 'dev' ? { name: 'airflow-secrets', key: 'sql-alchemy-conn' } : { name: 'airflow-database', key: 'connection' });
   });
 
   test('components that parse or run DAGs mount them at /opt/airflow/dags and get the DAG contract environment', () => {
@@ -102,7 +112,7 @@ describe.each(Object.keys(ENVIRONMENTS))('Airflow in %s', (env) => {
   test('the DAG contract values point at this platform', () => {
     expect(dagEnv).toEqual({
       SPARK_JOB_IMAGE: IMAGES.sparkJob,
-      SPARK_NAMESPACE: 'spark-clu',
+      SPARK_NAMESPACE: 'spark-clu-jobs',
       SPARK_SUBMITTER_SERVICE_ACCOUNT: 'spark-submitter',
       SPARK_DRIVER_SERVICE_ACCOUNT: 'spark-driver',
       SPARK_MASTER_URL: 'spark://spark-master.spark-clu.svc:7077',
@@ -110,7 +120,7 @@ describe.each(Object.keys(ENVIRONMENTS))('Airflow in %s', (env) => {
       SPARK_AUTH_SECRET_NAME: 'spark-auth',
       SPARK_EXECUTOR_MEMORY: { dev: '768m', staging: '2816m', prod: '13614m' }[env],
     });
-    expect(inventory(objects)).toEqual(expect.arrayContaining(['ServiceAccount/spark-submitter', 'ServiceAccount/spark-driver', 'ConfigMap/spark-pod-templates', 'Service/spark-master']));
+    expect(inventory(objects)).toEqual(expect.arrayContaining(['ServiceAccount/spark-submitter (spark-clu-jobs)', 'ServiceAccount/spark-driver (spark-clu-jobs)', 'ConfigMap/spark-pod-templates (spark-clu-jobs)', 'Service/spark-master']));
   });
 
   test('the DAG ConfigMap holds every file of dags/', () => {
@@ -179,6 +189,7 @@ describe('Airflow per environment', () => {
     expect(Object.keys(specs).sort()).toEqual(['bootstrap.py', 'secret-airflow-secrets.json', 'secret-spark-auth.json']);
     expect(JSON.parse(specs['secret-airflow-secrets.json'])).toEqual({
       name: 'airflow-secrets',
+      copyTo: [],
       keys: [
         { key: 'api-secret-key', generate: 'token' },
         { key: 'fernet-key', generate: 'fernet' },
@@ -187,7 +198,13 @@ describe('Airflow per environment', () => {
         { key: 'sql-alchemy-conn', generate: 'postgres-url', passwordKey: 'postgres-password', user: 'airflow', host: 'airflow-postgresql.spark-clu.svc', port: 5432, database: 'airflow' },
       ],
     });
-    expect(JSON.parse(specs['secret-spark-auth.json'])).toEqual({ name: 'spark-auth', keys: [{ key: 'secret', generate: 'token' }] });
+    // the standalone task pods in the jobs namespace mount a copy
+    expect(JSON.parse(specs['secret-spark-auth.json'])).toEqual({ name: 'spark-auth', keys: [{ key: 'secret', generate: 'token' }], copyTo: ['spark-clu-jobs'] });
+    const copyRole = dev.find((o) => o.kind === 'Role' && o.metadata.name === 'secrets-bootstrap' && o.metadata.namespace === 'spark-clu-jobs') as K8sObject;
+    expect(copyRole.rules).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      { apiGroups: [''], resourceNames: ['spark-auth'], resources: ['secrets'], verbs: ['get', 'update'] },
+    ]);
     expect(synthPlatform(ENVIRONMENTS.prod).some((o) => o.metadata.name === 'secrets-bootstrap')).toBe(false);
   });
 
@@ -282,7 +299,7 @@ describe.each([
     const airflow = inventory(objects).filter((n) => n.includes('/airflow-') && !n.startsWith('NetworkPolicy/'));
     const dagsConfigMap = kind === 'configMap' ? ['ConfigMap/airflow-dags'] : [];
     expect(airflow).toEqual([
-      'Role/airflow-launch-pods', 'RoleBinding/airflow-launch-pods', 'ConfigMap/airflow-config', ...dagsConfigMap,
+      'Role/airflow-launch-pods (spark-clu-jobs)', 'RoleBinding/airflow-launch-pods (spark-clu-jobs)', 'ConfigMap/airflow-config', ...dagsConfigMap,
       'Service/airflow-postgresql', 'StatefulSet/airflow-postgresql', 'PersistentVolumeClaim/airflow-postgresql-data',
       'Job/airflow-db-migrate-<hash>', 'Deployment/airflow-api-server', 'Service/airflow-scheduler', 'StatefulSet/airflow-scheduler',
       'Deployment/airflow-dag-processor', 'Service/airflow-triggerer', 'StatefulSet/airflow-triggerer', 'Service/airflow-api-server', 'Service/airflow-ui',
@@ -300,28 +317,59 @@ describe.each([
 
 describe('KubernetesExecutor', () => {
   const objects = synthPlatform(withAirflow({ executor: 'KubernetesExecutor' }));
+  const JOBS = 'spark-clu-jobs';
+  const inJobs = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === JOBS) as K8sObject;
 
-  test('adds a worker pod template with the components\' env, DAGs and security context', () => {
+  test('workers run in the jobs namespace as its own ServiceAccount, with no database URL, fernet key or JWT secret', () => {
     const cm = find(objects, 'ConfigMap', 'airflow-pod-template');
+    expect(cm.metadata.namespace).toBe('spark-clu'); // mounted by the scheduler
     const template = parse(cm.data['pod_template.yaml']);
     expect(template.kind).toBe('Pod');
+    expect(template.spec.serviceAccountName).toBe('airflow-worker');
+    expect(inJobs('ServiceAccount', 'airflow-worker').automountServiceAccountToken).toBe(false);
+    expect(template.spec.automountServiceAccountToken).toBe(true); // it runs KubernetesPodOperator tasks
     const base = template.spec.containers[0];
     expect(base.name).toBe('base');
     expect(base.image).toBe(IMAGES.airflow);
-    expect(Object.keys(envOf(base))).toEqual(expect.arrayContaining(['AIRFLOW__CORE__FERNET_KEY', ...DAG_CONTRACT_ENV]));
+    const env = envOf(base);
+    expect(Object.keys(env)).toEqual(expect.arrayContaining([...DAG_CONTRACT_ENV]));
+    // Airflow 3 workers talk only to the execution API; the log server verifies the UI's requests
+    expect(Object.keys(env).filter((n) => env[n].valueFrom)).toEqual(['AIRFLOW__API__SECRET_KEY']);
     expect(base.volumeMounts).toContainEqual({ name: 'dags', mountPath: '/opt/airflow/dags', readOnly: true });
     expect(template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 50000, seccompProfile: { type: 'RuntimeDefault' } });
     expect(base.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-    expect(find(objects, 'ConfigMap', 'airflow-config').data['airflow.cfg']).toContain('executor = KubernetesExecutor\n');
+    const cfg = find(objects, 'ConfigMap', 'airflow-config').data['airflow.cfg'];
+    expect(cfg).toContain('executor = KubernetesExecutor\n');
+    expect(cfg).toContain(`[kubernetes_executor]\nnamespace = ${JOBS}\n`);
+    // what the workers mount is there too, the same
+    expect(inJobs('ConfigMap', 'airflow-config').data).toEqual(cm && find(objects, 'ConfigMap', 'airflow-config').data);
+    expect(inJobs('ConfigMap', 'airflow-dags').data).toEqual(find(objects, 'ConfigMap', 'airflow-dags').data);
   });
 
-  test('lets the scheduler manage worker pods, namespaced', () => {
-    expect(find(objects, 'Role', 'airflow-kubernetes-executor').rules).toEqual([
+  test('lets the scheduler manage worker pods, and workers launch task pods, only in the jobs namespace', () => {
+    const role = inJobs('Role', 'airflow-kubernetes-executor');
+    expect(role.rules).toEqual([
       { apiGroups: [''], resources: ['pods'], verbs: ['create', 'get', 'list', 'watch', 'patch', 'delete'] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
     ]);
-    expect(find(objects, 'RoleBinding', 'airflow-kubernetes-executor').subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'airflow', namespace: 'spark-clu' }]);
+    expect(inJobs('RoleBinding', 'airflow-kubernetes-executor').subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'airflow', namespace: 'spark-clu' }]);
+    expect(inJobs('RoleBinding', 'airflow-worker-launch-pods').subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'airflow-worker', namespace: JOBS }]);
+    expect(objects.filter((o) => ['Role', 'RoleBinding'].includes(o.kind) && o.metadata.namespace === 'spark-clu' && o.metadata.name.startsWith('airflow'))).toEqual([]);
     expect(mainContainer(component(objects, 'scheduler')).volumeMounts).toContainEqual({ mountPath: '/opt/airflow/pod-templates', name: 'pod-templates', readOnly: true });
+  });
+
+  test('no path from a worker (task code) to the platform namespace', () => {
+    expect(userCodeIdentities(objects, JOBS)).toContain(`${JOBS}/airflow-worker`);
+    for (const who of userCodeIdentities(objects, JOBS)) expect([who, reachInto(reach(objects, who), 'spark-clu')]).toEqual([who, []]);
+  });
+
+  test('workers reach the execution API and the Kubernetes API from the jobs namespace', () => {
+    const egress = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'airflow-worker-to-api-server-egress') as K8sObject;
+    expect(egress.metadata.namespace).toBe(JOBS);
+    const ingress = find(objects, 'NetworkPolicy', 'airflow-worker-to-api-server-ingress');
+    expect(ingress.metadata.namespace).toBe('spark-clu');
+    expect(ingress.spec.ingress[0].from[0].namespaceSelector).toEqual({ matchLabels: { 'kubernetes.io/metadata.name': JOBS } });
+    expect(inJobs('NetworkPolicy', 'airflow-worker-kube-api-egress')).toBeDefined();
   });
 });
 
@@ -345,21 +393,21 @@ describe('task logs', () => {
     expect(objects.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata.name)).toEqual(['airflow-postgresql-data']);
   });
 
-  test('KubernetesExecutor with persistence: one ReadWriteMany claim for workers, scheduler, triggerer and api-server', () => {
-    const objects = synthPlatform(withAirflow({ executor: 'KubernetesExecutor', logs: { persistence: {} } }));
-    expect(find(objects, 'PersistentVolumeClaim', 'airflow-logs').spec).toMatchObject({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '4Gi' } } });
-    for (const name of ['scheduler', 'triggerer', 'api-server'] as const) {
-      expect(volumeOf(component(objects, name), 'logs')).toEqual({ name: 'logs', persistentVolumeClaim: { claimName: 'airflow-logs', readOnly: false } });
-    }
-    const worker = parse(find(objects, 'ConfigMap', 'airflow-pod-template').data['pod_template.yaml']);
-    expect(worker.spec.volumes).toContainEqual({ name: 'logs', persistentVolumeClaim: { claimName: 'airflow-logs' } });
+  test('KubernetesExecutor with persistence is refused: workers run in the jobs namespace, claims cannot cross it', () => {
+    expect(() => synthPlatform(withAirflow({ executor: 'KubernetesExecutor', logs: { persistence: {} } }))).toThrow(
+      'airflow.logs.persistence = {}: cannot be used with the KubernetesExecutor: its worker pods run in the jobs namespace "spark-clu-jobs" and a claim cannot be mounted across namespaces',
+    );
   });
 
   test('KubernetesExecutor: the api-server may read running tasks\' logs from the worker pods', () => {
     const objects = synthPlatform(withAirflow({ executor: 'KubernetesExecutor' }));
     const ingress = find(objects, 'NetworkPolicy', 'airflow-worker-logs-ingress');
     expect(ingress.spec.podSelector.matchLabels).toMatchObject({ 'app.kubernetes.io/component': 'worker' });
-    expect(ingress.spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/component': 'api-server' }) } }], ports: [{ port: 8793, protocol: 'TCP' }] }]);
+    expect(ingress.metadata.namespace).toBe('spark-clu-jobs');
+    expect(ingress.spec.ingress).toEqual([{
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'spark-clu' } }, podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/component': 'api-server' }) } }],
+      ports: [{ port: 8793, protocol: 'TCP' }],
+    }]);
   });
 });
 

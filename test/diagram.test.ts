@@ -24,9 +24,15 @@ describe('the generated architecture picture', () => {
     expect(dev).toContain('Service airflow-ui<br/>8080 NodePort 30001');
     expect(dev).toMatch(/ServiceAccount spark-submitter<br\/>.*pods: create delete get list watch|ServiceAccount spark-submitter<br\/>.*pods: create get list watch delete/);
     expect(dev).toContain('DaemonSet_spark_worker -- "7077" --> Deployment_spark_master');
-    expect(dev).toContain('sa_airflow ==creates pods==> pods_task_pods__spark_job_k8s');
-    expect(dev).toContain('sa_spark_submitter ==creates pods==> pods_Spark_driver_pods');
-    expect(dev).toContain('sa_spark_driver ==creates pods==> pods_Spark_executor_pods');
+    // two namespaces: the pods created at run time, and their accounts, are in the jobs one
+    expect(dev).toContain('subgraph ns_spark_clu["platform namespace spark-clu · Pod Security restricted"]');
+    expect(dev).toContain('subgraph ns_spark_clu_jobs["jobs namespace spark-clu-jobs · Pod Security restricted"]');
+    expect(dev).toContain('sa_spark_clu_airflow ==creates pods==> pods_spark_clu_jobs_task_pods__spark_job_k8s');
+    expect(dev).toContain('sa_spark_clu_jobs_spark_submitter ==creates pods==> pods_spark_clu_jobs_Spark_driver_pods');
+    expect(dev).toContain('sa_spark_clu_jobs_spark_driver ==creates pods==> pods_spark_clu_jobs_Spark_executor_pods');
+    expect(dev).toContain('ServiceAccount airflow<br/>in spark-clu-jobs:<br/>');
+    // a flow across namespaces: standalone drivers (jobs) register with the master (platform)
+    expect(dev).toContain('pods_spark_clu_jobs_task_pods__spark_job_standalone -- "7077" --> Deployment_spark_master');
     expect(dev).toContain('outside -- "8080" --> Deployment_airflow_api_server');
     // prod exposes nothing to the outside.
     expect(mermaid(ENVIRONMENTS.prod)).not.toMatch(/outside -- /);

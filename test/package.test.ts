@@ -39,7 +39,7 @@ describe('the npm package', () => {
 
   test('holds compiled JS and .d.ts of lib/ only (plus package.json, README, CHANGELOG)', () => {
     expect(path.basename(tarball)).toBe(`${pkg.name}-${pkg.version}.tgz`);
-    const other = files.filter((f) => !/^build\/lib\/[a-z0-9-]+\.(js|d\.ts)$/.test(f));
+    const other = files.filter((f) => !/^build\/lib\/([a-z0-9-]+\/)?[a-z0-9-]+\.(js|d\.ts)$/.test(f));
     expect(other).toEqual(['CHANGELOG.md', 'README.md', 'package.json']);
     expect(files).toContain('build/lib/index.js');
     expect(files).toContain('build/lib/index.d.ts');
@@ -71,12 +71,14 @@ describe('the npm package', () => {
       objects = Object.fromEntries(['test', 'live'].map((env) => [env, parseAllDocuments(fs.readFileSync(path.join(out, env, 'analytics.k8s.yaml'), 'utf8')).map((d) => d.toJSON() as Obj)]));
     }, 120_000);
 
-    test('writes two environments in its own namespace', () => {
+    test('writes two environments in its own namespaces', () => {
       expect(fs.readdirSync(out).sort()).toEqual(['live', 'test']);
       for (const env of ['test', 'live']) {
-        expect(objects[env][0]).toMatchObject({ kind: 'Namespace', metadata: { name: 'analytics' } });
-        for (const o of objects[env].slice(1)) expect(o.metadata.namespace).toBe('analytics');
+        expect(objects[env].slice(0, 2).map((o) => [o.kind, o.metadata.name])).toEqual([['Namespace', 'analytics'], ['Namespace', 'analytics-jobs']]);
+        for (const o of objects[env].slice(2)) expect(['analytics', 'analytics-jobs']).toContain(o.metadata.namespace);
       }
+      // the KubernetesExecutor's workers run in the jobs namespace
+      expect(objects.live.some((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'airflow-worker' && o.metadata.namespace === 'analytics-jobs')).toBe(true);
     });
 
     test('takes DAGs from git with a git-sync sidecar', () => {

@@ -4,8 +4,8 @@ import { argAfter, find, inventory, K8sObject, podLabels, podSpec, synthPlatform
 
 const ENV_NAMES = Object.keys(ENVIRONMENTS);
 
+const NAMESPACES = ['Namespace/spark-clu', 'Namespace/spark-clu-jobs'];
 const SPARK = [
-  'Namespace/spark-clu',
   'ConfigMap/spark-master-conf',
   'Deployment/spark-master',
   'Service/spark-master',
@@ -18,19 +18,23 @@ const BOOTSTRAP = [
   'RoleBinding/secrets-bootstrap',
   'ConfigMap/secrets-bootstrap',
   'Job/secrets-bootstrap-<hash>',
+  // it copies spark-auth into the jobs namespace for the standalone task pods
+  'Role/secrets-bootstrap (spark-clu-jobs)',
+  'RoleBinding/secrets-bootstrap (spark-clu-jobs)',
 ];
+const JOBS = 'spark-clu-jobs';
 const SPARK_ON_K8S = [
-  'ServiceAccount/spark-submitter',
-  'ServiceAccount/spark-driver',
-  'ConfigMap/spark-pod-templates',
-  'Role/spark-submitter-submit',
-  'RoleBinding/spark-submitter-submit',
-  'Role/spark-submitter-monitor',
-  'RoleBinding/spark-submitter-monitor',
-  'Role/spark-driver-executors',
-  'RoleBinding/spark-driver-executors',
-  'Role/airflow-launch-pods',
-  'RoleBinding/airflow-launch-pods',
+  `ServiceAccount/spark-submitter (${JOBS})`,
+  `ServiceAccount/spark-driver (${JOBS})`,
+  `ConfigMap/spark-pod-templates (${JOBS})`,
+  `Role/spark-submitter-submit (${JOBS})`,
+  `RoleBinding/spark-submitter-submit (${JOBS})`,
+  `Role/spark-submitter-monitor (${JOBS})`,
+  `RoleBinding/spark-submitter-monitor (${JOBS})`,
+  `Role/spark-driver-executors (${JOBS})`,
+  `RoleBinding/spark-driver-executors (${JOBS})`,
+  `Role/airflow-launch-pods (${JOBS})`,
+  `RoleBinding/airflow-launch-pods (${JOBS})`,
   'ServiceAccount/airflow',
   'ConfigMap/airflow-config',
   'ConfigMap/airflow-dags',
@@ -50,9 +54,9 @@ const COMPONENTS = [
 const COMPONENTS_WITH_LOG_CLAIMS = COMPONENTS.flatMap((n) => (['StatefulSet/airflow-scheduler', 'StatefulSet/airflow-triggerer'].includes(n) ? [n, `PersistentVolumeClaim/${n.split('/')[1]}-logs`] : [n]));
 /** The (kind, name) inventory of each environment without its NetworkPolicies (see security.test.ts), in manifest order. */
 const EXPECTED_INVENTORY: Record<string, string[]> = {
-  dev: [...SPARK, ...BOOTSTRAP, ...SPARK_ON_K8S, ...POSTGRES, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS_WITH_LOG_CLAIMS],
-  staging: [...SPARK, ...BOOTSTRAP, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS],
-  prod: [...SPARK, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS],
+  dev: [...NAMESPACES, ...SPARK, ...BOOTSTRAP, ...SPARK_ON_K8S, ...POSTGRES, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS_WITH_LOG_CLAIMS],
+  staging: [...NAMESPACES, ...SPARK, ...BOOTSTRAP, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS],
+  prod: [...NAMESPACES, ...SPARK, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS],
 };
 
 describe.each(ENV_NAMES)('environment %s', (env) => {
@@ -62,20 +66,27 @@ describe.each(ENV_NAMES)('environment %s', (env) => {
     expect(inventory(objects.filter((o) => o.kind !== 'NetworkPolicy'))).toEqual(EXPECTED_INVENTORY[env]);
   });
 
-  test('puts every namespaced object in spark-clu and leaves the Namespace unnamespaced', () => {
+  test('the platform lives in spark-clu; what runs application code, and its grants, in spark-clu-jobs', () => {
+    const inJobs = objects.filter((o) => o.metadata.namespace === JOBS);
     for (const o of objects) {
       if (o.kind === 'Namespace') expect(o.metadata.namespace).toBeUndefined();
-      else expect(o.metadata.namespace).toBe('spark-clu');
+      else expect([`${o.kind}/${o.metadata.name}`, o.metadata.namespace]).toEqual([`${o.kind}/${o.metadata.name}`, o.metadata.namespace === JOBS ? JOBS : 'spark-clu']);
     }
+    // No workload, Service or Secret-bearing object of the platform in the jobs namespace ...
+    expect(inJobs.filter((o) => !['NetworkPolicy', 'Role', 'RoleBinding', 'ServiceAccount', 'ConfigMap'].includes(o.kind))).toEqual([]);
+    // ... and every ServiceAccount there is one that user-code pods run as.
+    expect(inJobs.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name).sort()).toEqual(['spark-driver', 'spark-submitter']);
+    expect(inJobs.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual(['spark-pod-templates']);
   });
 
-  test('the namespace enforces, audits and warns at restricted', () => {
-    const labels = find(objects, 'Namespace', 'spark-clu').metadata.labels;
-    expect(labels).toMatchObject({
-      'pod-security.kubernetes.io/enforce': 'restricted',
-      'pod-security.kubernetes.io/audit': 'restricted',
-      'pod-security.kubernetes.io/warn': 'restricted',
-    });
+  test('both namespaces enforce, audit and warn at restricted', () => {
+    for (const name of ['spark-clu', JOBS]) {
+      expect(find(objects, 'Namespace', name).metadata.labels).toMatchObject({
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/audit': 'restricted',
+        'pod-security.kubernetes.io/warn': 'restricted',
+      });
+    }
   });
 
   test('every Service selects the pods of exactly one workload, and its target ports are container ports', () => {

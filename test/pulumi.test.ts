@@ -197,7 +197,8 @@ function pulumiSecretIdentities(config: PlatformConfig): string[] {
   const ns = config.namespace?.name ?? 'spark-clu';
   const names = ['airflow-secrets', 'spark-auth'];
   if (config.airflow?.database instanceof ExternalDatabase) names.push(config.airflow.database.options.secretName);
-  return names.map((n) => `v1|Secret|${ns}|${n}`);
+  // the standalone task pods of the jobs namespace mount their own copy of the Spark secret
+  return [...names.map((n) => `v1|Secret|${ns}|${n}`), `v1|Secret|${config.jobsNamespace?.name ?? 'spark-clu-jobs'}|spark-auth`];
 }
 
 /** Every (Secret, key) the objects reference: env secretKeyRef and secret volumes' items. */
@@ -249,21 +250,22 @@ describe.each(['dev', 'staging', 'prod'])('stack %s', (stack) => {
     expect(names.filter((n) => n.includes('bootstrap'))).toEqual([]);
   });
 
-  test('creates the Namespace first; every other object depends on it, and the chart\'s objects on the Secrets', async () => {
+  test('creates the Namespaces first; every other object depends on them, and the chart\'s objects on the Secrets', async () => {
     const run = await stackRun(stack);
     const objects = kubernetesObjects(run);
-    const namespace = objects.find((r) => (r.inputs as K8sObject).kind === 'Namespace') as Registration;
-    expect(objects.indexOf(namespace)).toBe(0);
+    const namespaces = objects.filter((r) => (r.inputs as K8sObject).kind === 'Namespace');
+    expect(namespaces.map((r) => (r.inputs as K8sObject).metadata.name)).toEqual(['spark-clu', 'spark-clu-jobs']);
+    expect(namespaces.map((r) => objects.indexOf(r))).toEqual([0, 1]);
     const secrets = objects.filter((r) => (r.inputs as K8sObject).kind === 'Secret');
     expect(secrets).toHaveLength(pulumiSecretIdentities(ENVIRONMENTS[stack]).length);
     for (const r of objects) {
-      if (r === namespace) continue;
-      expect(r.dependencies).toContain(namespace.urn);
+      if (namespaces.includes(r)) continue;
+      for (const n of namespaces) expect(r.dependencies).toContain(n.urn);
       if (secrets.includes(r)) continue;
       for (const s of secrets) expect(r.dependencies).toContain(s.urn);
     }
-    // Registration order follows: the Secrets only register once the Namespace has.
-    const firstOther = objects.findIndex((r) => r !== namespace && !secrets.includes(r));
+    // Registration order follows: the Secrets only register once the Namespaces have.
+    const firstOther = objects.findIndex((r) => !namespaces.includes(r) && !secrets.includes(r));
     for (const s of secrets) expect(objects.indexOf(s)).toBeLessThan(firstOther);
   });
 
@@ -324,13 +326,14 @@ describe.each(['dev', 'staging', 'prod'])('stack %s', (stack) => {
     }
   });
 
-  test('outputs: namespace, UI endpoints and job image, none of them secret', async () => {
+  test('outputs: namespaces, UI endpoints and job image, none of them secret', async () => {
     const run = await stackRun(stack);
     const { chart } = buildApp(applyOverrides(ENVIRONMENTS[stack], {}), '/nonexistent');
-    // Every export of the program is a stack output: nothing but these four.
-    expect(run.exportNames.sort()).toEqual(['airflowUi', 'jobImage', 'namespace', 'sparkUi']);
-    expect(Object.keys(run.outputs).sort()).toEqual(['airflowUi', 'jobImage', 'namespace', 'sparkUi']);
+    // Every export of the program is a stack output: nothing but these five.
+    expect(run.exportNames.sort()).toEqual(['airflowUi', 'jobImage', 'jobsNamespace', 'namespace', 'sparkUi']);
+    expect(Object.keys(run.outputs).sort()).toEqual(['airflowUi', 'jobImage', 'jobsNamespace', 'namespace', 'sparkUi']);
     expect(run.outputs.namespace).toBe('spark-clu');
+    expect(run.outputs.jobsNamespace).toBe('spark-clu-jobs');
     expect(run.outputs.jobImage).toBe(chart.dagEnvironment.SPARK_JOB_IMAGE);
     if (stack === 'dev') {
       expect(run.outputs.sparkUi).toBe('http://<node>:30000');
@@ -339,7 +342,7 @@ describe.each(['dev', 'staging', 'prod'])('stack %s', (stack) => {
       expect(run.outputs.sparkUi).toBe('kubectl -n spark-clu port-forward svc/spark-master-ui 8080:8080 (then http://localhost:8080)');
       expect(run.outputs.airflowUi).toBe('kubectl -n spark-clu port-forward svc/airflow-ui 8080:8080 (then http://localhost:8080)');
     }
-    expect(Object.values(run.outputSecrecy)).toEqual([false, false, false, false]);
+    expect(Object.values(run.outputSecrecy)).toEqual([false, false, false, false, false]);
     const [platformOutputs] = [...run.componentOutputs.entries()].filter(([urn]) => urn.includes('spark-airflow:index:Platform')).map(([, o]) => o);
     expect(platformOutputs).toEqual(run.outputs);
   });
@@ -365,7 +368,7 @@ describe('Platform component', () => {
       });
     });
     try {
-      expect(platform.secrets).toHaveLength(2);
+      expect(platform.secrets).toHaveLength(3); // airflow-secrets, spark-auth and its copy in the jobs namespace
       for (const secret of platform.secrets) expect(await pulumi.isSecret(secret.stringData)).toBe(true);
       expect(await pulumi.isSecret(platform.namespace)).toBe(false);
       const resources = await new Promise<unknown[]>((resolve) => platform.allResources().apply(resolve));

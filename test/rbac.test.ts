@@ -4,63 +4,95 @@ import { DagSource, SparkSubmitterRbac } from '../lib';
 import { ENVIRONMENTS } from '../stacks/environments';
 import { DAGS_DIR } from '../stacks/paths';
 import { find, K8sObject, synthPlatform } from './support/synth';
+import { grantsBySubject, matrix, reach, reachInto, userCodeIdentities } from './support/rbac-paths';
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
 
-/** Flattens Role rules into sorted `resource:verb` grants. */
-function grants(role: K8sObject): string[] {
-  return (role.rules as Rule[]).flatMap((r) => r.resources.flatMap((res) => r.verbs.map((v) => `${res}:${v}${r.resourceNames ? `(${r.resourceNames.join(',')})` : ''}`))).sort();
+const PLATFORM = 'spark-clu';
+const JOBS = 'spark-clu-jobs';
+
+/** Every grant of each ServiceAccount (`ns/name`), per namespace: the RBAC matrix. */
+function matrixBySubject(objects: K8sObject[]): Record<string, Record<string, string[]>> {
+  return Object.fromEntries([...grantsBySubject(objects)].map(([who, grants]) => [who, matrix(grants)]));
 }
 
-/** Every grant each ServiceAccount holds through RoleBindings. */
-function grantsBySubject(objects: K8sObject[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const binding of objects.filter((o) => o.kind === 'RoleBinding')) {
-    expect(binding.roleRef.kind).toBe('Role');
-    const role = find(objects, 'Role', binding.roleRef.name);
-    for (const s of binding.subjects) {
-      expect(s.kind).toBe('ServiceAccount');
-      out[s.name] = [...new Set([...(out[s.name] ?? []), ...grants(role)])].sort();
-    }
-  }
-  return out;
-}
+const LAUNCH_PODS = [
+  'events:list',
+  'pods/exec:create', 'pods/exec:get',
+  'pods/log:get',
+  'pods:create', 'pods:delete', 'pods:get', 'pods:list', 'pods:patch', 'pods:watch',
+];
 
 describe.each(Object.keys(ENVIRONMENTS))('RBAC in %s', (env) => {
   const objects = synthPlatform(ENVIRONMENTS[env]);
 
-  test('each ServiceAccount holds exactly the grants it needs', () => {
-    const expected: Record<string, string[]> = {
-      'spark-submitter': [
-        'configmaps:create', 'configmaps:delete', 'configmaps:get', 'configmaps:list', 'configmaps:patch',
-        'persistentvolumeclaims:create', 'persistentvolumeclaims:delete', 'persistentvolumeclaims:get', 'persistentvolumeclaims:list',
-        'pods/log:get',
-        'pods:create', 'pods:delete', 'pods:get', 'pods:list', 'pods:watch',
-        'services:create', 'services:delete', 'services:get', 'services:list', 'services:patch',
-      ],
-      'spark-driver': [
-        'configmaps:create', 'configmaps:delete', 'configmaps:deletecollection', 'configmaps:get', 'configmaps:list', 'configmaps:patch',
-        'persistentvolumeclaims:create', 'persistentvolumeclaims:delete', 'persistentvolumeclaims:deletecollection', 'persistentvolumeclaims:get', 'persistentvolumeclaims:list',
-        'pods:create', 'pods:delete', 'pods:deletecollection', 'pods:get', 'pods:list', 'pods:watch',
-        // Spark 4 deletes the app's Services by label when the driver stops (a 403 seen on a real node)
-        'services:create', 'services:delete', 'services:deletecollection', 'services:get', 'services:list', 'services:patch',
-      ],
-      airflow: [
-        'events:list',
-        'pods/exec:create', 'pods/exec:get',
-        'pods/log:get',
-        'pods:create', 'pods:delete', 'pods:get', 'pods:list', 'pods:patch', 'pods:watch',
-      ],
+  test('each ServiceAccount holds exactly the grants it needs, in the namespace it needs them', () => {
+    const expected: Record<string, Record<string, string[]>> = {
+      [`${JOBS}/spark-submitter`]: {
+        [JOBS]: [
+          'configmaps:create', 'configmaps:delete', 'configmaps:get', 'configmaps:list', 'configmaps:patch',
+          'persistentvolumeclaims:create', 'persistentvolumeclaims:delete', 'persistentvolumeclaims:get', 'persistentvolumeclaims:list',
+          'pods/log:get',
+          'pods:create', 'pods:delete', 'pods:get', 'pods:list', 'pods:watch',
+          'services:create', 'services:delete', 'services:get', 'services:list', 'services:patch',
+        ],
+      },
+      [`${JOBS}/spark-driver`]: {
+        [JOBS]: [
+          'configmaps:create', 'configmaps:delete', 'configmaps:deletecollection', 'configmaps:get', 'configmaps:list', 'configmaps:patch',
+          'persistentvolumeclaims:create', 'persistentvolumeclaims:delete', 'persistentvolumeclaims:deletecollection', 'persistentvolumeclaims:get', 'persistentvolumeclaims:list',
+          'pods:create', 'pods:delete', 'pods:deletecollection', 'pods:get', 'pods:list', 'pods:watch',
+          // Spark 4 deletes the app's Services by label when the driver stops (a 403 seen on a real node)
+          'services:create', 'services:delete', 'services:deletecollection', 'services:get', 'services:list', 'services:patch',
+        ],
+      },
+      // Airflow launches and follows the task pods: only in the jobs namespace, nothing in its own.
+      [`${PLATFORM}/airflow`]: { [JOBS]: LAUNCH_PODS },
     };
-    if (env !== 'prod') expected['secrets-bootstrap'] = ['secrets:create', 'secrets:get(airflow-secrets)', 'secrets:get(spark-auth)'];
-    expect(grantsBySubject(objects)).toEqual(expected);
+    if (env !== 'prod') {
+      expected[`${PLATFORM}/secrets-bootstrap`] = {
+        [PLATFORM]: ['secrets:create', 'secrets:get(airflow-secrets)', 'secrets:get(spark-auth)'],
+        // the copy of spark-auth for the standalone task pods
+        [JOBS]: ['secrets:create', 'secrets:get(spark-auth)', 'secrets:update(spark-auth)'],
+      };
+    }
+    expect(matrixBySubject(objects)).toEqual(expected);
   });
 
-  test('the submitter cannot read Secrets, and nothing but the bootstrap touches them', () => {
-    const bySubject = grantsBySubject(objects);
-    for (const [subject, list] of Object.entries(bySubject)) {
-      if (subject === 'secrets-bootstrap') continue;
-      expect(list.filter((g) => g.startsWith('secrets:'))).toEqual([]);
+  test('no path from a pod that runs application code to the platform namespace', () => {
+    const userCode = userCodeIdentities(objects, JOBS);
+    expect(userCode).toEqual([`${JOBS}/spark-driver`, `${JOBS}/spark-submitter`]);
+    for (const who of userCode) {
+      const r = reach(objects, who);
+      // not through Secrets, pod creation, exec, ConfigMap patching, Services or other identities
+      expect([who, reachInto(r, PLATFORM)]).toEqual([who, []]);
+    }
+  });
+
+  test('the path analysis finds the paths it is meant to find (a grant in the platform namespace is caught)', () => {
+    // Control: give the driver the old single-namespace grants (create pods, patch ConfigMaps
+    // and Services where the platform is) and the analysis must report the takeover.
+    const tampered = objects.map((o) => (o.kind === 'RoleBinding' && o.metadata.name === 'spark-driver-executors'
+      ? { ...o, metadata: { ...o.metadata, namespace: PLATFORM } }
+      : o.kind === 'Role' && o.metadata.name === 'spark-driver-executors' ? { ...o, metadata: { ...o.metadata, namespace: PLATFORM } } : o));
+    const into = reachInto(reach(tampered, `${JOBS}/spark-driver`), PLATFORM);
+    expect(into).toEqual(expect.arrayContaining([`pods in ${PLATFORM}`, `secret ${PLATFORM}/*`, `services in ${PLATFORM}`, `identity ${PLATFORM}/airflow`]));
+    if (env === 'dev') {
+      // patching the DAG ConfigMap runs code in the scheduler: its Secrets by name
+      expect(into).toEqual(expect.arrayContaining([`configmap ${PLATFORM}/*`, `secret ${PLATFORM}/airflow-secrets`]));
+    }
+  });
+
+  test('Airflow reaches the jobs namespace, never the platform\'s Secrets through it', () => {
+    const r = reach(objects, `${PLATFORM}/airflow`);
+    expect([...r.podNamespaces]).toEqual([JOBS]);
+    expect([...r.secrets].filter((s) => s.startsWith(`${PLATFORM}/`))).toEqual([]);
+  });
+
+  test('no ServiceAccount but the bootstrap reads Secrets directly', () => {
+    for (const [subject, grants] of grantsBySubject(objects)) {
+      if (subject === `${PLATFORM}/secrets-bootstrap`) continue;
+      expect([subject, grants.filter((g) => g.resource === 'secrets')]).toEqual([subject, []]);
     }
   });
 
@@ -77,14 +109,19 @@ describe.each(Object.keys(ENVIRONMENTS))('RBAC in %s', (env) => {
     expect(objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
   });
 
-  test('every binding subject is a ServiceAccount of this namespace that exists', () => {
-    const accounts = objects.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name);
+  test('every binding subject is a ServiceAccount that exists, in the namespace it names', () => {
+    const accounts = objects.filter((o) => o.kind === 'ServiceAccount').map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
     for (const binding of objects.filter((o) => o.kind === 'RoleBinding')) {
-      for (const s of binding.subjects) {
-        expect(s.namespace).toBe('spark-clu');
-        expect(accounts).toContain(s.name);
-      }
+      for (const s of binding.subjects) expect(accounts).toContain(`${s.namespace}/${s.name}`);
     }
+  });
+
+  test('tokens are mounted only where the API is called', () => {
+    // ServiceAccounts never automount: the pods that call the API say so (or project the token).
+    for (const sa of objects.filter((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === JOBS)) expect([sa.metadata.name, sa.automountServiceAccountToken]).toEqual([sa.metadata.name, false]);
+    const templates = find(objects, 'ConfigMap', 'spark-pod-templates').data;
+    expect((parse(templates['driver.yaml']) as K8sObject).spec.automountServiceAccountToken).toBe(true);
+    expect((parse(templates['executor.yaml']) as K8sObject).spec.automountServiceAccountToken).toBe(false);
   });
 
   test('Spark driver and executor pod templates meet Pod Security restricted', () => {
@@ -118,6 +155,6 @@ describe('SparkSubmitterRbac', () => {
     const objects = synthPlatform({ environment: 'dev', network: { apiServerCidr: '0.0.0.0/0' }, serviceAccounts: { submitter: 'submit-sa', driver: 'driver-sa' }, airflow: { dags: DagSource.configMap({ directory: DAGS_DIR }) } });
     const env = Object.fromEntries(find(objects, 'StatefulSet', 'airflow-scheduler').spec.template.spec.containers[0].env.map((e: K8sObject) => [e.name, e.value]));
     expect([env.SPARK_SUBMITTER_SERVICE_ACCOUNT, env.SPARK_DRIVER_SERVICE_ACCOUNT]).toEqual(['submit-sa', 'driver-sa']);
-    expect(find(objects, 'RoleBinding', 'submit-sa-submit').subjects[0].name).toBe('submit-sa');
+    expect(find(objects, 'RoleBinding', 'submit-sa-submit').subjects[0]).toMatchObject({ kind: 'ServiceAccount', name: 'submit-sa', namespace: JOBS });
   });
 });

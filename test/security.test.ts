@@ -133,10 +133,20 @@ describe.each(ENV_NAMES)('NetworkPolicies in %s', (env) => {
         expect(ingress.spec.policyTypes).toEqual(['Ingress']);
         expect(ingress.spec.ingress).toHaveLength(1);
         expect(ingress.spec.ingress[0].ports).toEqual(ports);
-        if (flow.from.kind === 'pods') expect(ingress.spec.ingress[0].from).toEqual([{ podSelector: { matchLabels: flow.from.group.labels } }]);
+        if (flow.from.kind === 'pods') {
+          // a peer in another namespace is named by namespace too
+          const fromNs = flow.from.group.namespace ?? 'spark-clu';
+          const toNs = flow.to.group.namespace ?? 'spark-clu';
+          expect(ingress.metadata.namespace).toBe(toNs);
+          expect(ingress.spec.ingress[0].from).toEqual([{
+            ...(fromNs === toNs ? {} : { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': fromNs } } }),
+            podSelector: { matchLabels: flow.from.group.labels },
+          }]);
+        }
       }
       if (flow.from.kind === 'pods') {
         const egress = find(objects, 'NetworkPolicy', `${flow.name}-egress`);
+        expect(egress.metadata.namespace).toBe(flow.from.group.namespace ?? 'spark-clu');
         expect(egress.spec.podSelector).toEqual({ matchLabels: flow.from.group.labels });
         expect(egress.spec.policyTypes).toEqual(['Egress']);
         expect(egress.spec.egress[0].ports).toEqual(ports);

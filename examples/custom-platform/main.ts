@@ -1,6 +1,6 @@
 /**
- * A platform team's own cdk8s app built on the spark-airflow-k8s package: its own namespace,
- * two environments, DAGs from git, and a bigger Spark worker pool on dedicated nodes.
+ * A platform team's own cdk8s app built on the spark-airflow-k8s package: its own namespaces
+ * (the platform's and the jobs'), two environments, DAGs from git, and a bigger Spark worker pool on dedicated nodes.
  *
  *   npm install spark-airflow-k8s cdk8s cdk8s-plus-28 constructs
  *   npx tsc && node main.js [outdir]      # writes <outdir>/<env>/analytics.k8s.yaml
@@ -28,6 +28,7 @@ export const environments: Record<string, PlatformConfig> = {
   test: {
     environment: 'test',
     namespace: { name: 'analytics' },
+    jobsNamespace: { name: 'analytics-jobs' },
     network: { apiServerCidr: '0.0.0.0/0' },
     spark: { worker: { resources: { cpu: { request: '2', limit: '4' }, memory: { request: '8Gi', limit: '8Gi' } } }, ui: { expose: true, nodePort: 31000 } },
     airflow: { dags, ui: { expose: true, nodePort: 31001 } },
@@ -35,6 +36,7 @@ export const environments: Record<string, PlatformConfig> = {
   live: {
     environment: 'live',
     namespace: { name: 'analytics' },
+    jobsNamespace: { name: 'analytics-jobs' },
     network: { apiServerCidr: '10.20.0.2/32' },
     spark: { worker: bigWorkers, authentication: { bootstrap: false } },
     airflow: {

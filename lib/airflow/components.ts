@@ -8,7 +8,7 @@ import { podSecurityContext } from '../security';
 import { IMAGES } from '../versions';
 import { AIRFLOW_PORTS, Component, COMPONENT_NAMES, DAG_COMPONENTS, ResolvedAirflow } from './options';
 import { AIRFLOW_RUN_AS, AirflowPods, airflowLabels, BASE_SCRATCH, ScratchDir } from './pods';
-import type { EnvSpec } from './secrets';
+import type { EnvSpec, SecretConsumer } from './secrets';
 
 /** How one component runs: its workload kind, command, ports and probes. */
 interface ComponentSpec {
@@ -27,8 +27,8 @@ export interface ComponentContext {
   readonly config: ResolvedAirflow;
   readonly pods: AirflowPods;
   readonly serviceAccount: kplus.ServiceAccount;
-  /** Secrets and settings every Airflow process gets. */
-  readonly env: readonly EnvSpec[];
+  /** The secrets (and settings) one Airflow process gets. */
+  readonly env: (consumer: SecretConsumer) => readonly EnvSpec[];
   /** The DAG contract, for the components that parse or run DAGs. */
   readonly dagEnv: readonly EnvSpec[];
   /** Writable directories the api-server needs for authentication. */
@@ -123,7 +123,7 @@ function addComponent(ctx: ComponentContext, component: Component, spec: Compone
     ...(callsApi ? { serviceAccount: ctx.serviceAccount } : {}),
     containers: [
       {
-        ...pods.container('airflow', spec.args, c.resources[component], [...ctx.env, ...(parsesDags ? ctx.dagEnv : [])]),
+        ...pods.container('airflow', spec.args, c.resources[component], [...ctx.env(componentName as SecretConsumer), ...(parsesDags ? ctx.dagEnv : [])]),
         ports: spec.ports,
         ...spec.probes,
       },
@@ -141,7 +141,7 @@ function addComponent(ctx: ComponentContext, component: Component, spec: Compone
   const logClaim = pods.logClaim(componentName);
   if (logClaim) pods.volume(workload, 'logs', () => kplus.Volume.fromPersistentVolumeClaim(workload, 'LogsVolume', logClaim, { name: 'logs' }));
   pods.mountFiles(workload, main, [...BASE_SCRATCH, ...(spec.extraScratch ?? [])], parsesDags);
-  const wait = workload.addInitContainer(pods.container('wait-for-migrations', ['airflow', 'db', 'check-migrations', '--migration-wait-timeout', '600'], c.resources.task, ctx.env));
+  const wait = workload.addInitContainer(pods.container('wait-for-migrations', ['airflow', 'db', 'check-migrations', '--migration-wait-timeout', '600'], c.resources.task, ctx.env('db-migrate')));
   pods.mountFiles(workload, wait, BASE_SCRATCH, false);
   if (parsesDags && c.dags instanceof GitSyncDagSource) pods.addGitSync(workload, c.dags);
   pods.finish(workload, selector);

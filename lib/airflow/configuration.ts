@@ -32,7 +32,7 @@ export function renderAirflowConfig(c: ResolvedAirflow, auth: AirflowAuthenticat
   };
   if (c.executor === 'KubernetesExecutor') {
     sections.kubernetes_executor = {
-      namespace: c.namespace,
+      namespace: c.jobsNamespace,
       pod_template_file: `${POD_TEMPLATE_DIR}/pod_template.yaml`,
       delete_worker_pods: 'True',
     };

@@ -25,11 +25,11 @@ import { addKubernetesExecutor } from './kubernetes-executor';
 import { declareAirflowFlows } from './network';
 import { AIRFLOW_PORTS, AirflowProps, ResolvedAirflow, resolveAirflow } from './options';
 import { AirflowPods, airflowLabels } from './pods';
-import { AIRFLOW_SECRET_KEYS, airflowSecretEnv, EnvSpec, requestAirflowSecrets } from './secrets';
+import { AIRFLOW_SECRET_KEYS, airflowSecretEnv, EnvSpec, requestAirflowSecrets, SecretConsumer } from './secrets';
 
 export { AIRFLOW_PORTS, AirflowComponentResources, AirflowExecutor, AirflowLogPersistence, AirflowLogsOptions, AirflowProps, AirflowUiOptions, DAG_COMPONENTS, DEFAULT_AIRFLOW_UI_NODE_PORT, ResolvedAirflow, resolveAirflow } from './options';
 export { AirflowDatabase, ExternalDatabase, ExternalDatabaseOptions, IN_CLUSTER_DATABASE, InClusterDatabase, InClusterDatabaseOptions } from './database';
-export { AIRFLOW_SECRET_KEYS, AirflowSecretsOptions } from './secrets';
+export { AIRFLOW_SECRET_KEYS, AirflowSecretsOptions, SECRET_CONSUMERS, SecretConsumer } from './secrets';
 
 /**
  * Apache Airflow 3 on Kubernetes: api-server, scheduler, dag-processor and triggerer, one workload
@@ -53,6 +53,8 @@ export class Airflow extends Construct {
   public readonly components: Readonly<Record<string, kplus.Deployment | kplus.StatefulSet>>;
   /** The schema migration Job; its name changes with the image and database, so each deploy that needs it runs it once. */
   public readonly migration: kplus.Job;
+  /** ServiceAccount of the KubernetesExecutor's worker pods (jobs namespace); undefined with LocalExecutor. */
+  public readonly workerServiceAccount?: kplus.ServiceAccount;
 
   private readonly dnsSuffix: string;
 
@@ -93,8 +95,8 @@ export class Airflow extends Construct {
       addInClusterPostgres(this, { database: c.database, resources: c.resources.postgres, passwordSecret: pods.secretRef(c.secretName), passwordKey: AIRFLOW_SECRET_KEYS.postgresPassword });
     }
     requestAirflowSecrets(this, c, this.dnsSuffix);
-    const env = airflowSecretEnv(c);
-    this.migration = addMigration(this, pods, c, env);
+    const env = (consumer: SecretConsumer) => airflowSecretEnv(c, consumer);
+    this.migration = addMigration(this, pods, c, env('db-migrate'));
 
     const dagEnv: EnvSpec[] = Object.keys(c.dagEnvironment).sort().map((name) => ({ name, value: c.dagEnvironment[name] }));
     this.components = addComponents({ scope: this, config: c, pods, serviceAccount: this.serviceAccount, env, dagEnv, apiServerScratch: auth.apiServerScratch });
@@ -114,7 +116,10 @@ export class Airflow extends Construct {
     selectPods(this.uiService, apiSelector);
 
     if (c.executor === 'KubernetesExecutor') {
-      addKubernetesExecutor({ scope: this, config: c, pods, serviceAccount: this.serviceAccount, scheduler: this.components.scheduler, env: [...env, ...dagEnv] });
+      this.workerServiceAccount = addKubernetesExecutor({
+        scope: this, config: c, pods, serviceAccount: this.serviceAccount, scheduler: this.components.scheduler,
+        env: [...env('worker'), ...dagEnv], configMap, dagsConfigMap,
+      });
     }
     declareAirflowFlows(this, c);
   }

@@ -15,20 +15,46 @@ export interface KubernetesExecutorContext {
   readonly scope: Construct;
   readonly config: ResolvedAirflow;
   readonly pods: AirflowPods;
+  /** The ServiceAccount of the scheduler, which launches the worker pods. */
   readonly serviceAccount: kplus.ServiceAccount;
-  /** The scheduler, which launches the worker pods. */
+  /** The scheduler. */
   readonly scheduler: kplus.Deployment | kplus.StatefulSet;
   /** Environment of a worker pod. */
   readonly env: readonly EnvSpec[];
+  /** airflow.cfg and (for DagSource.configMap()) the DAGs, copied into the jobs namespace when it is another. */
+  readonly configMap: kplus.ConfigMap;
+  readonly dagsConfigMap?: kplus.ConfigMap;
 }
 
-/** The KubernetesExecutor: a worker pod template and the scheduler's right to manage worker pods. */
-export function addKubernetesExecutor(ctx: KubernetesExecutorContext): void {
+/**
+ * The KubernetesExecutor: worker pods in the jobs namespace, from a pod template the scheduler
+ * mounts; the scheduler's right to manage them there; their own ServiceAccount; and, when the
+ * jobs namespace is not Airflow's, copies of airflow.cfg and the DAG ConfigMap for them to mount.
+ * Returns the workers' ServiceAccount.
+ */
+export function addKubernetesExecutor(ctx: KubernetesExecutorContext): kplus.ServiceAccount {
+  const c = ctx.config;
   const labels = airflowLabels('kubernetes-executor');
-  const role = new kplus.Role(ctx.scope, 'ExecutorRole', { metadata: { name: 'airflow-kubernetes-executor', labels } });
+  const jobs = c.jobsNamespace;
+  const role = new kplus.Role(ctx.scope, 'ExecutorRole', { metadata: { name: 'airflow-kubernetes-executor', namespace: jobs, labels } });
   role.allow(['create', 'get', 'list', 'watch', 'patch', 'delete'], kplus.ApiResource.custom({ apiGroup: '', resourceType: 'pods' }));
   role.allow(['get'], kplus.ApiResource.custom({ apiGroup: '', resourceType: 'pods/log' }));
-  new kplus.RoleBinding(ctx.scope, 'ExecutorBinding', { metadata: { name: 'airflow-kubernetes-executor', labels }, role }).addSubjects(ctx.serviceAccount);
+  new kplus.RoleBinding(ctx.scope, 'ExecutorBinding', { metadata: { name: 'airflow-kubernetes-executor', namespace: jobs, labels }, role }).addSubjects(ctx.serviceAccount);
+  // The token is mounted by the pod template (workers run KubernetesPodOperator tasks).
+  const workerServiceAccount = new kplus.ServiceAccount(ctx.scope, 'WorkerServiceAccount', {
+    metadata: { name: c.workerServiceAccountName, namespace: jobs, labels: airflowLabels('worker') },
+    automountToken: false,
+  });
+  if (jobs !== c.namespace) {
+    new kplus.ConfigMap(ctx.scope, 'JobsConfig', { metadata: { name: ctx.configMap.name, namespace: jobs, labels: airflowLabels('config') }, data: ctx.configMap.data });
+    if (ctx.dagsConfigMap) {
+      new kplus.ConfigMap(ctx.scope, 'JobsDags', {
+        metadata: { name: ctx.dagsConfigMap.name, namespace: jobs, labels: airflowLabels('dags') },
+        data: ctx.dagsConfigMap.data,
+        binaryData: ctx.dagsConfigMap.binaryData,
+      });
+    }
+  }
 
   // The worker pod template is a plain Pod manifest inside a ConfigMap.
   const configMap = new kplus.ConfigMap(ctx.scope, 'PodTemplate', {
@@ -37,6 +63,7 @@ export function addKubernetesExecutor(ctx: KubernetesExecutorContext): void {
   });
   const [main] = ctx.scheduler.containers;
   main.mount(POD_TEMPLATE_DIR, kplus.Volume.fromConfigMap(ctx.scheduler, 'PodTemplateVolume', configMap, { name: 'pod-templates' }), { readOnly: true });
+  return workerServiceAccount;
 }
 
 /** A worker pod: the components' image, environment and mounts, as plain Pod JSON. */
@@ -64,13 +91,14 @@ function workerPodTemplate(ctx: KubernetesExecutorContext): Record<string, unkno
     securityContext: containerSecurityContextJson(GIT_SYNC_RUN_AS),
     volumeMounts: [{ name: 'dags', mountPath: '/git' }, { name: 'tmp', mountPath: '/tmp' }],
   }] : [];
-  const logClaim = c.logPersistence ? ctx.pods.logClaim('worker') : undefined;
+  // Log claims cannot be mounted across namespaces (resolveAirflow rejects persistence then).
+  const logClaim = c.logPersistence && c.jobsNamespace === c.namespace ? ctx.pods.logClaim('worker') : undefined;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'placeholder-name', labels: airflowLabels('worker') },
     spec: {
-      serviceAccountName: c.serviceAccountName,
+      serviceAccountName: c.workerServiceAccountName,
       automountServiceAccountToken: true,
       enableServiceLinks: false,
       restartPolicy: 'Never',

@@ -1,4 +1,4 @@
-import { DagSource, HostPathDagSource } from '../dag-source';
+import { DagSource, HostPathDagSource, PvcDagSource } from '../dag-source';
 import { ContainerResources, ParsedResources, validateResources } from '../resources';
 import { iniValueProblem } from '../config-files';
 import { parseMemoryBytes } from '../quantity';
@@ -110,6 +110,25 @@ export interface AirflowProps {
    * @default "restricted"
    */
   readonly podSecurityEnforce?: 'privileged' | 'baseline' | 'restricted';
+  /**
+   * Namespace of the KubernetesExecutor's worker pods, which run task code: the jobs namespace of
+   * the platform. Workers get no database URL, fernet key or JWT secret (Airflow 3 workers talk
+   * only to the execution API), a ServiceAccount of that namespace, and copies of airflow.cfg and
+   * the DAG ConfigMap there.
+   * @default - the Airflow namespace
+   */
+  readonly jobsNamespace?: string;
+  /**
+   * The Pod Security level the jobs namespace enforces; hostPath DAGs for workers need `privileged`.
+   * @default "restricted"
+   */
+  readonly jobsPodSecurityEnforce?: 'privileged' | 'baseline' | 'restricted';
+  /**
+   * ServiceAccount of the KubernetesExecutor's worker pods, in the jobs namespace; it may launch
+   * and follow KubernetesPodOperator pods there.
+   * @default "airflow-worker"
+   */
+  readonly workerServiceAccountName?: string;
 }
 
 const DEFAULT_RESOURCES = {
@@ -147,6 +166,8 @@ export interface ResolvedAirflow {
   readonly logPersistence?: { readonly sizeGiB: number; readonly storageClassName?: string };
   readonly resources: Readonly<Record<Component | 'postgres' | 'task' | 'gitSync', ParsedResources>>;
   readonly serviceAccountName: string;
+  readonly jobsNamespace: string;
+  readonly workerServiceAccountName: string;
   readonly dagEnvironment: Readonly<Record<string, string>>;
 }
 
@@ -205,6 +226,23 @@ export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { 
 
   const serviceAccountName = props.serviceAccountName ?? 'airflow';
   checkDns1123Label(issues, 'serviceAccountName', serviceAccountName);
+  const jobsNamespace = props.jobsNamespace ?? namespace;
+  checkDns1123Label(issues, 'jobsNamespace', jobsNamespace);
+  const workerServiceAccountName = props.workerServiceAccountName ?? 'airflow-worker';
+  checkDns1123Label(issues, 'workerServiceAccountName', workerServiceAccountName);
+  if (executor === 'KubernetesExecutor' && jobsNamespace !== namespace) {
+    if (props.logs?.persistence) {
+      issues.add('logs.persistence', props.logs.persistence,
+        `cannot be used with the KubernetesExecutor: its worker pods run in the jobs namespace "${jobsNamespace}" and a claim cannot be mounted across namespaces; running tasks' logs are read from the worker's log server (use LocalExecutor to keep logs on claims)`);
+    }
+    const jobsEnforce = props.jobsPodSecurityEnforce ?? 'restricted';
+    if (dags instanceof HostPathDagSource && jobsEnforce !== 'privileged') {
+      issues.add('dags', `hostPath:${dags.hostDirectory}`, `hostPath volumes are forbidden by the "${jobsEnforce}" Pod Security Standard the jobs namespace enforces, where KubernetesExecutor workers run; set jobsNamespace.podSecurity.enforce to "privileged" (dev only) or use DagSource.configMap() or DagSource.gitSync()`);
+    }
+    if (dags instanceof PvcDagSource) {
+      issues.add('dags', `pvc:${dags.claimName}`, `cannot be used with the KubernetesExecutor: its worker pods run in the jobs namespace "${jobsNamespace}" and a claim cannot be mounted across namespaces; use DagSource.configMap() or DagSource.gitSync()`);
+    }
+  }
   const dagEnvironment = props.dagEnvironment ?? {};
   for (const [name, value] of Object.entries(dagEnvironment)) {
     if (!ENV_NAME.test(name)) issues.add(`dagEnvironment.${name}`, name, 'must be an environment variable name: letters, digits and "_", not starting with a digit');
@@ -220,7 +258,7 @@ export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { 
       ui: { expose, nodePort, baseUrl },
       logPersistence,
       resources: resources as ResolvedAirflow['resources'],
-      serviceAccountName, dagEnvironment,
+      serviceAccountName, jobsNamespace: jobsNamespace as string, workerServiceAccountName, dagEnvironment,
     },
   };
 }

@@ -62,17 +62,42 @@ export function requestAirflowSecrets(scope: Construct, c: ResolvedAirflow, dnsS
   });
 }
 
-/** Environment every Airflow container gets: secrets by reference, never by value. */
-export function airflowSecretEnv(c: ResolvedAirflow): EnvSpec[] {
-  const db = c.database instanceof ExternalDatabase
+/** Who reads the Airflow Secret. */
+export type SecretConsumer = 'api-server' | 'scheduler' | 'dag-processor' | 'triggerer' | 'db-migrate' | 'worker';
+
+/**
+ * Which process gets which secret, as the Airflow chart does it for Airflow 3:
+ *
+ * - the database URL: every process that uses the metadata database (not the workers: Airflow 3
+ *   workers talk only to the execution API);
+ * - the fernet key: the processes that read or write connections and variables;
+ * - `[api] secret_key`: the api-server signs log-fetch requests with it; the log servers of the
+ *   scheduler, triggerer and workers verify them;
+ * - `[api_auth] jwt_secret`: the api-server (validates) and the scheduler (issues task tokens) only.
+ */
+export const SECRET_CONSUMERS: Readonly<Record<'databaseUrl' | 'fernetKey' | 'apiSecretKey' | 'jwtSecret', readonly SecretConsumer[]>> = {
+  databaseUrl: ['api-server', 'scheduler', 'dag-processor', 'triggerer', 'db-migrate'],
+  fernetKey: ['api-server', 'scheduler', 'dag-processor', 'triggerer'],
+  apiSecretKey: ['api-server', 'scheduler', 'triggerer', 'worker'],
+  jwtSecret: ['api-server', 'scheduler'],
+};
+
+/** The Secret key and Secret of the database URL. */
+export function databaseUrlRef(c: ResolvedAirflow): { readonly name: string; readonly key: string } {
+  return c.database instanceof ExternalDatabase
     ? { name: c.database.options.secretName, key: c.database.options.secretKey ?? 'connection' }
     : { name: c.secretName, key: AIRFLOW_SECRET_KEYS.sqlAlchemyConn };
-  return [
-    { name: 'AIRFLOW__CORE__FERNET_KEY', secret: { name: c.secretName, key: AIRFLOW_SECRET_KEYS.fernetKey } },
-    { name: 'AIRFLOW__API__SECRET_KEY', secret: { name: c.secretName, key: AIRFLOW_SECRET_KEYS.apiSecretKey } },
-    { name: 'AIRFLOW__API_AUTH__JWT_SECRET', secret: { name: c.secretName, key: AIRFLOW_SECRET_KEYS.jwtSecret } },
-    { name: 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', secret: db },
-    // The entrypoint's own database wait is replaced by explicit init containers.
-    { name: 'CONNECTION_CHECK_MAX_COUNT', value: '0' },
-  ];
+}
+
+/** The environment of one consumer: the secrets it needs by reference (never by value), and no other. */
+export function airflowSecretEnv(c: ResolvedAirflow, consumer: SecretConsumer): EnvSpec[] {
+  const gets = (what: keyof typeof SECRET_CONSUMERS) => SECRET_CONSUMERS[what].includes(consumer);
+  const env: EnvSpec[] = [];
+  if (gets('fernetKey')) env.push({ name: 'AIRFLOW__CORE__FERNET_KEY', secret: { name: c.secretName, key: AIRFLOW_SECRET_KEYS.fernetKey } });
+  if (gets('apiSecretKey')) env.push({ name: 'AIRFLOW__API__SECRET_KEY', secret: { name: c.secretName, key: AIRFLOW_SECRET_KEYS.apiSecretKey } });
+  if (gets('jwtSecret')) env.push({ name: 'AIRFLOW__API_AUTH__JWT_SECRET', secret: { name: c.secretName, key: AIRFLOW_SECRET_KEYS.jwtSecret } });
+  if (gets('databaseUrl')) env.push({ name: 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', secret: databaseUrlRef(c) });
+  // The entrypoint's own database wait is replaced by explicit init containers (workers have no database).
+  env.push({ name: 'CONNECTION_CHECK_MAX_COUNT', value: '0' });
+  return env;
 }

@@ -36,7 +36,7 @@ export interface StackOptions {
 async function program(): Promise<Record<string, unknown>> {
   // Built on every run: the Automation API calls this function once per operation.
   const platform = deployStack();
-  return { namespace: platform.namespace, sparkUi: platform.sparkUi, airflowUi: platform.airflowUi, jobImage: platform.jobImage };
+  return { namespace: platform.namespace, jobsNamespace: platform.jobsNamespace, sparkUi: platform.sparkUi, airflowUi: platform.airflowUi, jobImage: platform.jobImage };
 }
 
 /** Creates (first time) or selects a stack of the project in `workDir`, with the inline program. */

@@ -12,6 +12,7 @@ const platform = deployStack();
 
 // Stack outputs: every export of this module is one, so it exports nothing else.
 export const namespace = platform.namespace;
+export const jobsNamespace = platform.jobsNamespace;
 export const sparkUi = platform.sparkUi;
 export const airflowUi = platform.airflowUi;
 export const jobImage = platform.jobImage;

@@ -8,8 +8,9 @@
  * v2 (`k8s.yaml.v2.ConfigGroup`) expands the objects inside the provider, where mocks see only
  * the group.
  *
- * Order: the Namespace first; then the Secrets (in the namespace); then every other object,
- * each depending on the Namespace and the Secrets, so pods never start without their secrets.
+ * Order: the two Namespaces first (platform and jobs); then the Secrets (the platform's, and the
+ * copy of the Spark secret in the jobs namespace); then every other object, each depending on the
+ * Namespaces and the Secrets, so pods never start without their secrets.
  */
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
@@ -48,8 +49,10 @@ export type ManifestObject = { apiVersion: string; kind: string; metadata: { nam
 
 /** The whole platform of one environment. */
 export class Platform extends pulumi.ComponentResource {
-  /** The namespace everything runs in. */
+  /** The platform namespace (Spark, Airflow, PostgreSQL and their Secrets). */
   public readonly namespace: pulumi.Output<string>;
+  /** The jobs namespace (task pods, Spark drivers and executors). */
+  public readonly jobsNamespace: pulumi.Output<string>;
   /** Where the Spark master UI is reached (NodePort URL, or the port-forward command). */
   public readonly sparkUi: pulumi.Output<string>;
   /** Where the Airflow UI is reached. */
@@ -60,7 +63,7 @@ export class Platform extends pulumi.ComponentResource {
   public readonly chart: SparkAirflowPlatform;
   /** `chart.toJson()`: exactly the objects handed to Pulumi. */
   public readonly manifests: readonly ManifestObject[];
-  /** The Namespace (a ConfigGroup of one object). */
+  /** The Namespaces (a ConfigGroup of two objects). */
   public readonly namespaceGroup: k8s.yaml.ConfigGroup;
   /** The Secrets Pulumi adds. */
   public readonly secrets: readonly k8s.core.v1.Secret[];
@@ -86,7 +89,10 @@ export class Platform extends pulumi.ComponentResource {
 
     const namespaceObjects = this.manifests.filter((o) => o.apiVersion === 'v1' && o.kind === 'Namespace');
     const rest = this.manifests.filter((o) => !namespaceObjects.includes(o));
-    if (namespaceObjects.length !== 1) throw new Error(`Platform: expected one Namespace in the chart, found ${namespaceObjects.length}`);
+    const expectedNamespaces = [ns, chart.jobsNamespaceName];
+    if (namespaceObjects.map((o) => o.metadata.name).join() !== expectedNamespaces.join()) {
+      throw new Error(`Platform: expected the Namespaces ${expectedNamespaces.join(', ')} in the chart, found ${namespaceObjects.map((o) => o.metadata.name).join(', ') || 'none'}`);
+    }
 
     this.namespaceGroup = new k8s.yaml.ConfigGroup(`${name}-namespace`, { objs: namespaceObjects }, { parent: this });
     const namespaceResources = groupResources(this.namespaceGroup);
@@ -102,10 +108,11 @@ export class Platform extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: [this.namespaceGroup, ...this.secrets] });
 
     this.namespace = pulumi.output(ns);
+    this.jobsNamespace = pulumi.output(chart.jobsNamespaceName);
     this.jobImage = pulumi.output(chart.dagEnvironment.SPARK_JOB_IMAGE);
     this.sparkUi = pulumi.output(uiEndpoint(this.manifests, ns, chart.spark.uiService.name));
     this.airflowUi = pulumi.output(uiEndpoint(this.manifests, ns, chart.airflow.uiService.name));
-    this.registerOutputs({ namespace: this.namespace, sparkUi: this.sparkUi, airflowUi: this.airflowUi, jobImage: this.jobImage });
+    this.registerOutputs({ namespace: this.namespace, jobsNamespace: this.jobsNamespace, sparkUi: this.sparkUi, airflowUi: this.airflowUi, jobImage: this.jobImage });
   }
 
   /** Every Kubernetes resource of the component, once all are constructed. */
@@ -117,8 +124,8 @@ export class Platform extends pulumi.ComponentResource {
   private createSecrets(name: string, config: PlatformConfig, chart: SparkAirflowPlatform, s: PlatformSecrets, dependsOn: pulumi.Input<pulumi.Resource[]>): k8s.core.v1.Secret[] {
     const ns = chart.namespaceName;
     const labels = { 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': 'pulumi' };
-    const secret = (id: string, secretName: string, data: Record<string, pulumi.Input<string>>) => new k8s.core.v1.Secret(`${name}-${id}`, {
-      metadata: { name: secretName, namespace: ns, labels },
+    const secret = (id: string, secretName: string, data: Record<string, pulumi.Input<string>>, namespace = ns) => new k8s.core.v1.Secret(`${name}-${id}`, {
+      metadata: { name: secretName, namespace, labels },
       type: 'Opaque',
       // pulumi.secret(): the values stay encrypted in the state, whatever the provider marks.
       stringData: pulumi.secret(pulumi.output(data)),
@@ -150,6 +157,8 @@ export class Platform extends pulumi.ComponentResource {
     if (auth.enabled) {
       if (s.sparkAuthSecret === undefined) throw new Error('Platform: Spark authentication needs secrets.sparkAuthSecret');
       secrets.push(secret('spark-auth', auth.secretName, { [SPARK_AUTH_SECRET_KEY]: s.sparkAuthSecret }));
+      // The standalone task pods in the jobs namespace mount the same secret (never read across).
+      secrets.push(secret('spark-auth-jobs', auth.secretName, { [SPARK_AUTH_SECRET_KEY]: s.sparkAuthSecret }, chart.jobsNamespaceName));
     }
     return secrets;
   }

@@ -119,7 +119,10 @@ def test_dags_parsed_with_the_manifest_env_use_its_values(env):
             assert task.image == image, where
             assert task.xcom_sidecar_image == image, where
             assert task.namespace == values[spark_tasks.ENV_NAMESPACE], where
-            assert task.service_account_name == values[spark_tasks.ENV_SUBMITTER_SERVICE_ACCOUNT], where
+            # standalone pods never call the API: no ServiceAccount of ours, no token
+            expected_sa = values[spark_tasks.ENV_SUBMITTER_SERVICE_ACCOUNT] if dag.dag_id == "spark_on_kubernetes" else None
+            assert task.service_account_name == expected_sa, where
+            assert task.automount_service_account_token is False, where
     k8s_submit = bag.dags["spark_on_kubernetes"].get_task("submit")
     args = k8s_submit.arguments
     assert args[args.index("--namespace") + 1] == values[spark_tasks.ENV_NAMESPACE]

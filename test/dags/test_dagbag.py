@@ -73,8 +73,8 @@ def test_dags_parse_without_any_contract_env_using_the_documented_defaults():
     assert set(bag.dag_ids) == EXPECTED_DAGS
     for dag in bag.dags.values():
         for task in dag.tasks:
-            assert task.namespace == "spark-clu"
-            assert task.service_account_name == "spark-submitter"
+            assert task.namespace == "spark-clu-jobs"
+            assert task.service_account_name == ("spark-submitter" if dag.dag_id == "spark_on_kubernetes" else None)
             # No image is ever invented: the task fails at run time instead (test_runtime_checks.py).
             assert task.image == "unset-spark-job-image"
             assert spark_tasks.ENV_JOB_IMAGE in task.contract_missing

@@ -183,7 +183,27 @@ def test_submit_pod_with_xcom_sidecar_is_restricted_and_pinned(submit):
     assert containers["base"]["securityContext"] == RESTRICTED_CONTAINER
     volumes = {v["name"]: v for v in spec["volumes"]}
     assert volumes["xcom"] == {"name": "xcom", "emptyDir": {"sizeLimit": "1Mi"}}
-    assert {m["mountPath"] for m in containers["base"]["volumeMounts"]} == {"/airflow/xcom", "/tmp", "/opt/spark-job/pod-templates"}
+    assert {m["mountPath"] for m in containers["base"]["volumeMounts"]} == {
+        "/airflow/xcom", "/tmp", "/opt/spark-job/pod-templates", "/var/run/secrets/kubernetes.io/serviceaccount",
+    }
+
+
+def test_only_the_submit_container_gets_the_api_token(submit, monitor):
+    """No automounted token: the projected one is mounted into the task's container, not the XCom sidecar."""
+    for task in (submit, monitor):
+        spec = pod_of(task)["spec"]
+        assert spec["automountServiceAccountToken"] is False
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        sources = volumes["kube-api-access"]["projected"]["sources"]
+        assert sources[0] == {"serviceAccountToken": {"path": "token", "expirationSeconds": 3607}}
+        assert sources[1]["configMap"]["name"] == "kube-root-ca.crt"
+        assert sources[2]["downwardAPI"]["items"][0]["fieldRef"]["fieldPath"] == "metadata.namespace"
+        for container in spec["containers"]:
+            token_mounts = [m for m in container.get("volumeMounts", []) if m["name"] == "kube-api-access"]
+            if container["name"] == "base":
+                assert token_mounts == [{"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": True}]
+            else:
+                assert token_mounts == [], container["name"]
 
 
 def test_sidecar_settings_do_not_depend_on_a_kubernetes_connection(submit, monkeypatch):

@@ -49,7 +49,12 @@ def test_runs_spark_job_submit_in_client_mode_against_the_master(submit):
     ]  # fmt: skip
     assert submit.image == IMAGE
     assert submit.namespace == NAMESPACE
-    assert submit.service_account_name == "test-submitter"
+    # the driver runs here, but never calls the Kubernetes API: no ServiceAccount token at all
+    assert submit.service_account_name is None
+    assert submit.automount_service_account_token is False
+    spec = pod_of(submit)["spec"]
+    assert spec["automountServiceAccountToken"] is False
+    assert all(v["name"] != "kube-api-access" for v in spec["volumes"])
     assert submit.deferrable is False
     assert submit.do_xcom_push is True  # the CLI writes return.json (appId) for standalone too
     assert submit.on_finish_action.value == "delete_succeeded_pod"

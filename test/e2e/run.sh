@@ -8,9 +8,11 @@
 #              `kubectl apply --server-side` of the whole dir: zero errors, zero warnings
 #              (PodSecurity warnings included); every Deployment/DaemonSet/StatefulSet rolls out
 #              and every Job gets its pod on kwok; staging/prod: namespace deleted, waited for.
-#   2. rbac    `kubectl auth can-i --as=system:serviceaccount:spark-clu:<sa>`: each ServiceAccount
-#              may do what it needs and nothing else we check (secrets, cluster scope, other
-#              namespaces, escalate/bind), in every env.
+#   2. rbac    `kubectl auth can-i --as=system:serviceaccount:<ns>:<sa>`: each ServiceAccount
+#              may do what it needs, in the namespace it needs it, and nothing else we check
+#              (secrets, cluster scope, other namespaces, escalate/bind); every ServiceAccount
+#              of the jobs namespace (user code) has no rule at all in the platform namespace
+#              (`kubectl auth can-i --list`), in every env.
 #   3. submit  the real CLI (job/dist/spark-job.js) with the real spark-submit of pyspark 4.1.2,
 #              authenticated as spark-submitter (token), pod templates from the ConfigMap
 #              spark-pod-templates: driver pod name and labels, return.json; a retry adopts it.
@@ -32,7 +34,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 CLI="$ROOT/job/dist/spark-job.js"
 M="$HERE/lib/manifests.mjs"
-NS=spark-clu
+NS=spark-clu          # the platform namespace
+JOBS=spark-clu-jobs   # task pods, Spark drivers and executors
 DIST="${E2E_DIST:-$ROOT/dist}"
 read -r -a ENVS <<<"${E2E_ENVS:-staging prod dev}"
 SPARK_IMAGE=apache/spark:4.1.2-scala2.13-java17-python3-ubuntu
@@ -171,103 +174,141 @@ bg "$WORK/ensure-pyspark" "$ROOT/job/scripts/ensure-tools.sh" pyspark
 PYSPARK_PID=$BG
 
 # --- 1+2. apply every env, roll out, RBAC ------------------------------------------------
-# can <env> <sa> yes|no <verb> <resource> [kubectl auth can-i flags...]
+# can <ns>:<sa> yes|no <verb> <resource> [kubectl auth can-i flags...]
 RBAC_BAD=()
 can() {
-  local sa="$1" want="$2" verb="$3" res="$4" got
+  local who="$1" want="$2" verb="$3" res="$4" got
   shift 4
   # stdout is yes/no; stderr has kubectl's own remarks (e.g. "verb 'escalate' is not a known verb")
-  got="$(kubectl auth can-i "$verb" "$res" --as="system:serviceaccount:$NS:$sa" "$@" 2>"$WORK/can-i.err")"
-  [[ "$got" == "$want" ]] || RBAC_BAD+=("can-i $verb $res $* -> ${got:-?} (want $want) $(tr '\n' ' ' <"$WORK/can-i.err")")
+  got="$(kubectl auth can-i "$verb" "$res" --as="system:serviceaccount:${who%%:*}:${who#*:}" "$@" 2>"$WORK/can-i.err")"
+  [[ "$got" == "$want" ]] || RBAC_BAD+=("$who can-i $verb $res $* -> ${got:-?} (want $want) $(tr '\n' ' ' <"$WORK/can-i.err")")
 }
 rbac_result() { # <name>
   if ((${#RBAC_BAD[@]} == 0)); then pass "$1"; else fail "$1" "${RBAC_BAD[@]}"; fi
   RBAC_BAD=()
 }
-# checks every ServiceAccount must fail: secrets, cluster scope, other namespaces, RBAC writes
-deny_common() { # <sa>
-  local sa="$1" v r
-  for v in get list watch; do can "$sa" no "$v" secrets -n $NS; done
-  can "$sa" no get secrets/airflow-secrets -n $NS
-  for r in nodes namespaces clusterroles clusterrolebindings persistentvolumes storageclasses; do
-    can "$sa" no list "$r" -A
-    can "$sa" no create "$r" -A
+# checks every ServiceAccount must fail: secrets, cluster scope, other namespaces, RBAC writes,
+# and, in the platform namespace, anything that reaches its Secrets (pods, exec, ConfigMaps, Services)
+deny_common() { # <ns>:<sa>
+  local who="$1" v r ns
+  for ns in $NS $JOBS; do
+    for v in get list watch; do can "$who" no "$v" secrets -n $ns; done
+    can "$who" no '*' '*' -n $ns
+    can "$who" no escalate roles.rbac.authorization.k8s.io -n $ns
+    can "$who" no bind roles.rbac.authorization.k8s.io -n $ns
+    can "$who" no create roles.rbac.authorization.k8s.io -n $ns
+    can "$who" no create rolebindings.rbac.authorization.k8s.io -n $ns
+    can "$who" no patch rolebindings.rbac.authorization.k8s.io -n $ns
+    can "$who" no create serviceaccounts --subresource=token -n $ns
+    can "$who" no patch pods --subresource=status -n $ns
   done
-  can "$sa" no get namespaces/$NS -A
-  can "$sa" no create pods -n default
-  can "$sa" no list pods -n kube-system
-  can "$sa" no get secrets -n kube-system
-  can "$sa" no create configmaps -n default
-  can "$sa" no '*' '*' -n default
-  can "$sa" no '*' '*' -n $NS
-  can "$sa" no escalate roles.rbac.authorization.k8s.io -n $NS
-  can "$sa" no bind roles.rbac.authorization.k8s.io -n $NS
-  can "$sa" no escalate clusterroles.rbac.authorization.k8s.io -A
-  can "$sa" no bind clusterroles.rbac.authorization.k8s.io -A
-  can "$sa" no create roles.rbac.authorization.k8s.io -n $NS
-  can "$sa" no create rolebindings.rbac.authorization.k8s.io -n $NS
-  can "$sa" no patch rolebindings.rbac.authorization.k8s.io -n $NS
-  can "$sa" no create serviceaccounts --subresource=token -n $NS
-  can "$sa" no patch pods --subresource=status -n $NS
+  can "$who" no get secrets/airflow-secrets -n $NS
+  for v in create patch update delete; do
+    can "$who" no $v pods -n $NS
+    can "$who" no $v configmaps -n $NS
+    can "$who" no $v services -n $NS
+  done
+  can "$who" no create pods --subresource=exec -n $NS
+  can "$who" no create deployments.apps -n $NS
+  can "$who" no patch statefulsets.apps -n $NS
+  for r in nodes namespaces clusterroles clusterrolebindings persistentvolumes storageclasses; do
+    can "$who" no list "$r" -A
+    can "$who" no create "$r" -A
+  done
+  can "$who" no get namespaces/$NS -A
+  can "$who" no create pods -n default
+  can "$who" no list pods -n kube-system
+  can "$who" no get secrets -n kube-system
+  can "$who" no create configmaps -n default
+  can "$who" no '*' '*' -n default
+  can "$who" no escalate clusterroles.rbac.authorization.k8s.io -A
+  can "$who" no bind clusterroles.rbac.authorization.k8s.io -A
+}
+# rules_in <ns>:<sa> <namespace>: the rules the API server grants the account there, without the
+# ones every authenticated identity has (self reviews, discovery URLs)
+rules_in() {
+  kubectl auth can-i --list -n "$2" --as="system:serviceaccount:${1%%:*}:${1#*:}" --no-headers 2>/dev/null |
+    grep -vE '^(selfsubject(access|rules)reviews\.authorization\.k8s\.io|selfsubjectreviews\.authentication\.k8s\.io) ' |
+    grep -vE '^ +\[/' || true
 }
 rbac_matrix() { # <env>
-  local env="$1" sa v n
+  local env="$1" sa v n rules
   t="$(now)"
-  # spark-submitter: spark-submit (driver pod, its configmap and service, PVCs) + monitor
-  sa=spark-submitter
-  for v in create get list watch delete; do can $sa yes $v pods -n $NS; done
-  can $sa yes get pods --subresource=log -n $NS
-  for v in create get list patch delete; do can $sa yes $v configmaps -n $NS; can $sa yes $v services -n $NS; done
-  for v in create get list delete; do can $sa yes $v persistentvolumeclaims -n $NS; done
+  # spark-submitter: spark-submit (driver pod, its configmap and service, PVCs) + monitor, in the jobs namespace
+  sa=$JOBS:spark-submitter
+  for v in create get list watch delete; do can $sa yes $v pods -n $JOBS; done
+  can $sa yes get pods --subresource=log -n $JOBS
+  for v in create get list patch delete; do can $sa yes $v configmaps -n $JOBS; can $sa yes $v services -n $JOBS; done
+  for v in create get list delete; do can $sa yes $v persistentvolumeclaims -n $JOBS; done
   n=$((5 + 1 + 10 + 4))
-  rbac_result "rbac $env: spark-submitter is allowed all $n verbs it needs"
+  rbac_result "rbac $env: spark-submitter is allowed all $n verbs it needs, in $JOBS"
   deny_common $sa
-  can $sa no patch pods -n $NS
-  can $sa no create pods --subresource=exec -n $NS
-  rbac_result "rbac $env: spark-submitter is denied secrets, cluster scope, other namespaces, escalate/bind"
+  can $sa no patch pods -n $JOBS
+  can $sa no create pods --subresource=exec -n $JOBS
+  rbac_result "rbac $env: spark-submitter is denied secrets, the platform namespace, cluster scope, escalate/bind"
   # spark-driver: executors and their configmaps/services/PVCs
-  sa=spark-driver
-  for v in create get list watch delete deletecollection; do can $sa yes $v pods -n $NS; done
-  for v in create get list patch delete deletecollection; do can $sa yes $v configmaps -n $NS; done
-  for v in create get list patch delete; do can $sa yes $v services -n $NS; done
-  for v in create get list delete deletecollection; do can $sa yes $v persistentvolumeclaims -n $NS; done
+  sa=$JOBS:spark-driver
+  for v in create get list watch delete deletecollection; do can $sa yes $v pods -n $JOBS; done
+  for v in create get list patch delete deletecollection; do can $sa yes $v configmaps -n $JOBS; done
+  for v in create get list patch delete; do can $sa yes $v services -n $JOBS; done
+  for v in create get list delete deletecollection; do can $sa yes $v persistentvolumeclaims -n $JOBS; done
   n=$((6 + 6 + 5 + 5))
-  rbac_result "rbac $env: spark-driver is allowed all $n verbs it needs"
+  rbac_result "rbac $env: spark-driver is allowed all $n verbs it needs, in $JOBS"
   deny_common $sa
-  can $sa no create pods --subresource=exec -n $NS
-  rbac_result "rbac $env: spark-driver is denied secrets, cluster scope, other namespaces, escalate/bind"
-  # airflow: KubernetesPodOperator
-  sa=airflow
-  for v in create get list watch patch delete; do can $sa yes $v pods -n $NS; done
-  can $sa yes get pods --subresource=log -n $NS
-  can $sa yes create pods --subresource=exec -n $NS
-  can $sa yes get pods --subresource=exec -n $NS
-  can $sa yes list events -n $NS
+  can $sa no create pods --subresource=exec -n $JOBS
+  rbac_result "rbac $env: spark-driver is denied secrets, the platform namespace, cluster scope, escalate/bind"
+  # airflow: KubernetesPodOperator, in the jobs namespace only
+  sa=$NS:airflow
+  for v in create get list watch patch delete; do can $sa yes $v pods -n $JOBS; done
+  can $sa yes get pods --subresource=log -n $JOBS
+  can $sa yes create pods --subresource=exec -n $JOBS
+  can $sa yes get pods --subresource=exec -n $JOBS
+  can $sa yes list events -n $JOBS
   n=$((6 + 4))
-  rbac_result "rbac $env: airflow is allowed all $n verbs it needs"
+  rbac_result "rbac $env: airflow is allowed all $n verbs it needs, in $JOBS"
   deny_common $sa
-  rbac_result "rbac $env: airflow is denied secrets, cluster scope, other namespaces, escalate/bind"
+  rbac_result "rbac $env: airflow is denied secrets, pods and exec in its own namespace, cluster scope, escalate/bind"
+  # every ServiceAccount whose token a user-code pod holds: no rule at all in the platform namespace
+  while read -r kind ns name; do
+    [[ "$kind" == ServiceAccount && "$ns" == "$JOBS" ]] || continue
+    rules="$(rules_in "$JOBS:$name" $NS)"
+    if [[ -z "$rules" ]]; then
+      pass "rbac $env: $JOBS/$name (user code) has no rule in $NS (auth can-i --list)"
+    else
+      fail "rbac $env: $JOBS/$name (user code) has no rule in $NS (auth can-i --list)" "$rules"
+    fi
+  done < <(node "$M" list "$DIST/$env")
+  # control: the same listing does show the rules an account has (airflow in the jobs namespace)
+  check "rbac $env: control: auth can-i --list shows airflow's pod rules in $JOBS" \
+    bash -c "grep -qE '^pods +\\[\\] +\\[\\] +\\[create' <<<\"\$(kubectl auth can-i --list -n $JOBS --as=system:serviceaccount:$NS:airflow --no-headers)\""
   # the secrets bootstrap Job's ServiceAccount (named *bootstrap*, its Role grants create on
-  # secrets): create secrets, get only the Secrets its Role names (airflow-secrets among them)
+  # secrets): create secrets, get only the Secrets its Role names (airflow-secrets among them);
+  # in the jobs namespace create, and get/update the copy (spark-auth) only
   local found=0 names name
   while read -r sa names; do
     found=1
+    sa=$NS:$sa
     can $sa yes create secrets -n $NS
     for name in $names; do can $sa yes get "secrets/$name" -n $NS; done
     [[ " $names " == *" airflow-secrets "* ]] || RBAC_BAD+=("its Role does not name airflow-secrets (names: $names)")
-    rbac_result "rbac $env: $sa may create secrets and get $names"
+    can $sa yes create secrets -n $JOBS
+    for v in get update; do can $sa yes $v secrets/spark-auth -n $JOBS; done
+    rbac_result "rbac $env: $sa may create secrets and get $names; in $JOBS create and get/update the copy of spark-auth"
     for name in airflow-database e2e-some-other-secret; do
       [[ " $names " == *" $name "* ]] || can $sa no get "secrets/$name" -n $NS
     done
+    can $sa no get secrets/airflow-secrets -n $JOBS
     can $sa no get secrets -n $NS
     can $sa no list secrets -n $NS
     can $sa no watch secrets -n $NS
+    can $sa no list secrets -n $JOBS
     for name in $names; do
       for v in update patch delete; do can $sa no $v "secrets/$name" -n $NS; done
       can $sa no get "secrets/$name" -n default
     done
     can $sa no create secrets -n default
     can $sa no create pods -n $NS
+    can $sa no create pods -n $JOBS
     can $sa no list nodes -A
     can $sa no list namespaces -A
     can $sa no escalate roles.rbac.authorization.k8s.io -n $NS
@@ -332,14 +373,14 @@ for env in "${ENVS[@]}"; do
   rollouts "$env"
   no_failed_create() {
     local ev
-    ev="$(kubectl -n $NS get events --field-selector reason=FailedCreate -o jsonpath='{range .items[*]}{.involvedObject.kind}/{.involvedObject.name}: {.message}{"\n"}{end}')"
+    ev="$(kubectl get events -A --field-selector reason=FailedCreate -o jsonpath='{range .items[*]}{.involvedObject.kind}/{.involvedObject.name}: {.message}{"\n"}{end}')"
     [[ -z "$ev" ]] || { sort -u <<<"$ev" | head -n 5; return 1; }
   }
   check "apply $env: no pod was rejected (no FailedCreate events)" no_failed_create
   if [[ "$env" != dev ]]; then
     t="$(now)"
-    check "apply $env: namespace deleted (waited until gone)" \
-      bash -c "kubectl delete namespace $NS --wait=true --timeout=180s && ! kubectl get namespace $NS 2>/dev/null"
+    check "apply $env: namespaces deleted (waited until gone)" \
+      bash -c "kubectl delete namespace $NS $JOBS --wait=true --timeout=180s && ! kubectl get namespace $NS 2>/dev/null && ! kubectl get namespace $JOBS 2>/dev/null"
     timing "delete-namespace-$env" "$(since "$t")"
   fi
   timing "env-$env" "$(since "$T_ENV")"
@@ -379,38 +420,38 @@ fi
 export SPARK_HOME
 
 # kubeconfig of spark-submitter (bound token); <file> <server>
-token="$(kubectl -n $NS create token spark-submitter --duration=1h)"
+token="$(kubectl -n $JOBS create token spark-submitter --duration=1h)"
 sa_kubeconfig() {
   cat >"$1" <<EOF
 apiVersion: v1
 kind: Config
 clusters: [{name: e2e, cluster: {server: "$2", certificate-authority: "$CA"}}]
 users: [{name: spark-submitter, user: {token: "$token"}}]
-contexts: [{name: e2e, context: {cluster: e2e, user: spark-submitter, namespace: $NS}}]
+contexts: [{name: e2e, context: {cluster: e2e, user: spark-submitter, namespace: $JOBS}}]
 current-context: e2e
 EOF
 }
 SUBMITTER_KC="$WORK/submitter.kubeconfig"
 sa_kubeconfig "$SUBMITTER_KC" "$SERVER"
 check "submit: the spark-submitter token authenticates as the ServiceAccount" \
-  grep -qx "system:serviceaccount:$NS:spark-submitter" \
+  grep -qx "system:serviceaccount:$JOBS:spark-submitter" \
   <(kubectl --kubeconfig "$SUBMITTER_KC" auth whoami -o jsonpath='{.status.userInfo.username}' 2>&1; echo)
 
-kubectl -n $NS get configmap spark-pod-templates -o jsonpath='{.data.driver\.yaml}' >"$WORK/driver.yaml"
-kubectl -n $NS get configmap spark-pod-templates -o jsonpath='{.data.executor\.yaml}' >"$WORK/executor.yaml"
+kubectl -n $JOBS get configmap spark-pod-templates -o jsonpath='{.data.driver\.yaml}' >"$WORK/driver.yaml"
+kubectl -n $JOBS get configmap spark-pod-templates -o jsonpath='{.data.executor\.yaml}' >"$WORK/executor.yaml"
 check "submit: ConfigMap spark-pod-templates has driver.yaml and executor.yaml" test -s "$WORK/driver.yaml" -a -s "$WORK/executor.yaml"
 
 # executors are created by a running driver, which never runs here: prove the executor template
 # is admitted (PodSecurity restricted) for the spark-driver ServiceAccount with a server dry run
 node "$M" template-pod "$WORK/executor.yaml" e2e-exec-1 "$SPARK_IMAGE" spark-driver >"$WORK/executor-pod.json"
 check "submit: a pod from executor.yaml is admitted for spark-driver (create --dry-run=server, no warnings)" \
-  bash -c "out=\$(kubectl -n $NS create --dry-run=server -f '$WORK/executor-pod.json' --as=system:serviceaccount:$NS:spark-driver 2>&1 >/dev/null) && test -z \"\$out\" || { echo \"\$out\"; exit 1; }"
+  bash -c "out=\$(kubectl -n $JOBS create --dry-run=server -f '$WORK/executor-pod.json' --as=system:serviceaccount:$JOBS:spark-driver 2>&1 >/dev/null) && test -z \"\$out\" || { echo \"\$out\"; exit 1; }"
 
 # spark_job_submit <outbase> <run id> <xcom file> <driver template> : runs the CLI; exit code in WAIT_RC
 spark_job_submit() {
   local out="$1" run="$2" xcom="$3" tmpl="$4"
   bg "$out" env KUBECONFIG="$SUBMITTER_KC" SPARK_JOB_XCOM_FILE="$xcom" SPARK_LOCAL_IP=127.0.0.1 \
-    node "$CLI" submit --name "$APP_NAME" --run-id "$run" --namespace $NS \
+    node "$CLI" submit --name "$APP_NAME" --run-id "$run" --namespace $JOBS \
     --dag-id e2e_dag --task-id submit_pi \
     --master-url "k8s://$SERVER" --driver-service-account spark-driver \
     --driver-pod-template "$tmpl" --executor-pod-template "$WORK/executor.yaml" -- \
@@ -435,19 +476,19 @@ json_field() { node -e 'const o=JSON.parse(require("fs").readFileSync(process.ar
 POD="$(expected_pod "$APP_NAME" "$RUN_ID")"
 spark_job_submit "$WORK/submit1" "$RUN_ID" "$WORK/xcom1/return.json" "$WORK/driver.yaml"; rc=$WAIT_RC
 timing "submit-spark-submit" "$(since "$t")"
-if [[ "$rc" == 0 ]] && grep -q "Deployed Spark application $APP_NAME with application ID spark-[0-9a-f]* and submission ID $NS:$POD into Kubernetes" "$WORK/submit1.out"; then
-  pass "submit: spark-job submit with the real spark-submit 4.1.2 exits 0 (Deployed ... $NS:$POD)"
+if [[ "$rc" == 0 ]] && grep -q "Deployed Spark application $APP_NAME with application ID spark-[0-9a-f]* and submission ID $JOBS:$POD into Kubernetes" "$WORK/submit1.out"; then
+  pass "submit: spark-job submit with the real spark-submit 4.1.2 exits 0 (Deployed ... $JOBS:$POD)"
 else
-  fail "submit: spark-job submit with the real spark-submit 4.1.2 exits 0 (Deployed ... $NS:$POD)" "exit code $rc" \
+  fail "submit: spark-job submit with the real spark-submit 4.1.2 exits 0 (Deployed ... $JOBS:$POD)" "exit code $rc" \
     "$(grep -E 'spark-job|Deployed|Exception|Forbidden|Failure|WARN|ERROR' "$WORK/submit1.out" | head -n 20)" "$(head -n 10 "$WORK/submit1.err")"
 fi
 check "submit: no PodSecurity warning in spark-submit's output" bash -c "! grep -i 'would violate PodSecurity\|violates PodSecurity' '$WORK/submit1.out'"
-if kubectl -n $NS get pod "$POD" -o json >"$WORK/pod1.json" 2>"$WORK/pod1.err"; then
+if kubectl -n $JOBS get pod "$POD" -o json >"$WORK/pod1.json" 2>"$WORK/pod1.err"; then
   pass "submit: driver pod $POD exists (deterministic name)"
   POD1=1
 else
   POD1=0
-  fail "submit: driver pod $POD exists (deterministic name)" "$(cat "$WORK/pod1.err")" "pods: $(kubectl -n $NS get pods -o name | tr '\n' ' ')"
+  fail "submit: driver pod $POD exists (deterministic name)" "$(cat "$WORK/pod1.err")" "pods: $(kubectl -n $JOBS get pods -o name | tr '\n' ' ')"
 fi
 if ((POD1)); then
   node "$M" pod-summary <"$WORK/pod1.json" >"$WORK/pod1.summary" 2>/dev/null || echo '{"labels":{}}' >"$WORK/pod1.summary"
@@ -476,38 +517,38 @@ if ((POD1)); then
       const want = {driverPod: pod, namespace: ns, appName: app, appId, submissionId: `${ns}:${pod}`, target: "k8s"};
       for (const [k, v] of Object.entries(want)) if (o[k] !== v) bad.push(`${k}: want ${v}, got ${o[k]}`);
       if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(o.submittedAt) || Math.abs(Date.now() - Date.parse(o.submittedAt)) > 3600e3) bad.push(`submittedAt: ${o.submittedAt}`);
-      if (bad.length) { console.log(bad.join("\n")); process.exit(1); }' "$1" "$POD" "$NS" "$APP_NAME" "$2"
+      if (bad.length) { console.log(bad.join("\n")); process.exit(1); }' "$1" "$POD" "$JOBS" "$APP_NAME" "$2"
   }
   APP_ID="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).labels["spark-app-selector"] ?? "")' "$WORK/pod1.summary")"
   check "submit: return.json (SPARK_JOB_XCOM_FILE) has the contract's keys and values (appId = spark-app-selector)" \
     return_ok "$WORK/xcom1/return.json" "$APP_ID"
   owned_by_driver() { # the driver's ConfigMap and Service, owned by the pod (garbage-collected with it)
     local owned
-    owned="$(kubectl -n $NS get configmaps,services -o jsonpath="{range .items[?(@.metadata.ownerReferences[0].name=='$POD')]}{.kind}/{.metadata.name}{'\n'}{end}")"
+    owned="$(kubectl -n $JOBS get configmaps,services -o jsonpath="{range .items[?(@.metadata.ownerReferences[0].name=='$POD')]}{.kind}/{.metadata.name}{'\n'}{end}")"
     echo "$owned"
     grep -q '^ConfigMap/' <<<"$owned" && grep -q '^Service/' <<<"$owned"
   }
   check "submit: spark-submit created the driver's ConfigMap and Service, owned by the driver pod" owned_by_driver
   check "submit: the driver (exact ConfigMap templates) is scheduled and run by kwok" \
-    bash -c "kubectl -n $NS wait --for=jsonpath='{.status.phase}'=Running pod/$POD --timeout=60s"
+    bash -c "kubectl -n $JOBS wait --for=jsonpath='{.status.phase}'=Running pod/$POD --timeout=60s"
 
   # a retry of the task: same app and run id -> adopts, no spark-submit, no second pod
   t="$(now)"
   spark_job_submit "$WORK/submit2" "$RUN_ID" "$WORK/xcom2/return.json" "$WORK/driver.yaml"; rc=$WAIT_RC
   timing "submit-adopt" "$(since "$t")"
-  check "submit retry: exit 0 and 'adopted driver pod $NS/$POD ... spark-submit not run'" \
-    bash -c "test '$rc' = 0 && grep -q 'adopted driver pod $NS/$POD (phase [A-Za-z]*), spark-submit not run' '$WORK/submit2.out'"
+  check "submit retry: exit 0 and 'adopted driver pod $JOBS/$POD ... spark-submit not run'" \
+    bash -c "test '$rc' = 0 && grep -q 'adopted driver pod $JOBS/$POD (phase [A-Za-z]*), spark-submit not run' '$WORK/submit2.out'"
   check "submit retry: spark-submit did not run (no Spark output)" \
     bash -c "! grep -qE 'SparkKubernetesClientFactory|Deployed Spark application|log4j' '$WORK/submit2.out'"
   check "submit retry: still exactly one driver pod for this run" \
-    test "$(kubectl -n $NS get pods -l spark-role=driver,spark-airflow-k8s/run-id="$(label_value "$RUN_ID")" -o name | wc -l)" = 1
+    test "$(kubectl -n $JOBS get pods -l spark-role=driver,spark-airflow-k8s/run-id="$(label_value "$RUN_ID")" -o name | wc -l)" = 1
   check "submit retry: return.json identifies the same driver (all keys equal except submittedAt)" \
     return_ok "$WORK/xcom2/return.json" "$APP_ID"
   same_submitted_at() {
     local a b created
     a="$(json_field "$WORK/xcom1/return.json" submittedAt)"
     b="$(json_field "$WORK/xcom2/return.json" submittedAt)"
-    created="$(kubectl -n $NS get pod "$POD" -o jsonpath='{.metadata.creationTimestamp}')"
+    created="$(kubectl -n $JOBS get pod "$POD" -o jsonpath='{.metadata.creationTimestamp}')"
     echo "first: $a, retry: $b, pod created: $created"
     node -e 'const [a,b,c]=process.argv.slice(1).map(Date.parse); process.exit(b===c && Math.abs(a-b) < 5000 ? 0 : 1)' "$a" "$b" "$created"
   }
@@ -526,11 +567,11 @@ MRUN="scheduled__2026-11-23T15:00:00+00:00"
 MPOD="$(expected_pod "$APP_NAME" "$MRUN")"
 spark_job_submit "$WORK/submit3" "$MRUN" "$WORK/xcom3/return.json" "$WORK/driver-pinned.yaml"; rc=$WAIT_RC
 check "monitor: second real submit (driver pinned to no node) exits 0, pod $MPOD exists, unscheduled" \
-  bash -c "test '$rc' = 0 && test -z \"\$(kubectl -n $NS get pod $MPOD -o jsonpath='{.spec.nodeName}')\""
+  bash -c "test '$rc' = 0 && test -z \"\$(kubectl -n $JOBS get pod $MPOD -o jsonpath='{.spec.nodeName}')\""
 timing "monitor-submit" "$(since "$t")"
 t="$(now)"
-if kubectl -n $NS get pod "$MPOD" >/dev/null 2>&1; then
-  kubectl -n $NS get pod "$MPOD" -o json >"$WORK/mpod.json"
+if kubectl -n $JOBS get pod "$MPOD" >/dev/null 2>&1; then
+  kubectl -n $JOBS get pod "$MPOD" -o json >"$WORK/mpod.json"
   for s in failed oom deleted; do
     node "$M" clone-pod "$MPOD-$s" <"$WORK/mpod.json" >"$WORK/pod-$s.json" # name stays a DNS label (< 63)
     check "monitor: cloned driver pod $MPOD-$s is admitted (PodSecurity restricted)" kubectl create -f "$WORK/pod-$s.json"
@@ -539,7 +580,7 @@ if kubectl -n $NS get pod "$MPOD" >/dev/null 2>&1; then
   ts() { date -u +%Y-%m-%dT%H:%M:%SZ; }
   STARTED="$(ts)"
   patch_status() { # <pod> <json status>
-    kubectl -n $NS patch pod "$1" --subresource=status --type=merge -p "{\"status\":$2}" >/dev/null
+    kubectl -n $JOBS patch pod "$1" --subresource=status --type=merge -p "{\"status\":$2}" >/dev/null
   }
   running() {
     echo "{\"phase\":\"Running\",\"startTime\":\"$STARTED\",\"containerStatuses\":[{\"name\":\"$DRIVER_CONTAINER\",\"image\":\"$SPARK_IMAGE\",\"imageID\":\"\",\"ready\":true,\"started\":true,\"restartCount\":0,\"state\":{\"running\":{\"startedAt\":\"$STARTED\"}}}]}"
@@ -548,7 +589,7 @@ if kubectl -n $NS get pod "$MPOD" >/dev/null 2>&1; then
     echo "{\"phase\":\"$1\",\"containerStatuses\":[{\"name\":\"$DRIVER_CONTAINER\",\"image\":\"$SPARK_IMAGE\",\"imageID\":\"\",\"ready\":false,\"started\":false,\"restartCount\":0,\"state\":{\"terminated\":{\"exitCode\":$2,\"reason\":\"$3\",\"message\":\"${4:-}\",\"startedAt\":\"$STARTED\",\"finishedAt\":\"$(ts)\"}}}]}"
   }
   monitor_bg() { # <outbase> <pod> <kubeconfig>
-    bg "$1" env KUBECONFIG="$3" SPARK_JOB_MONITOR_BACKOFF_MS=500 node "$CLI" monitor --driver-pod "$2" --namespace $NS --timeout 3m
+    bg "$1" env KUBECONFIG="$3" SPARK_JOB_MONITOR_BACKOFF_MS=500 node "$CLI" monitor --driver-pod "$2" --namespace $JOBS --timeout 3m
   }
 
   # the proxy between monitor and the API server, so the test can cut the watch connection
@@ -591,7 +632,7 @@ if kubectl -n $NS get pod "$MPOD" >/dev/null 2>&1; then
 
   patch_status "$MPOD-failed" "$(terminated Failed 1 Error 'Traceback: ZeroDivisionError: e2e')"
   patch_status "$MPOD-oom" "$(terminated Failed 137 OOMKilled)"
-  kubectl -n $NS delete pod "$MPOD-deleted" --wait=false >/dev/null
+  kubectl -n $JOBS delete pod "$MPOD-deleted" --wait=false >/dev/null
   wait_exit "$MON_FAILED" 30; rc_failed=$WAIT_RC
   wait_exit "$MON_OOM" 30; rc_oom=$WAIT_RC
   wait_exit "$MON_DELETED" 30; rc_deleted=$WAIT_RC
@@ -602,7 +643,7 @@ if kubectl -n $NS get pod "$MPOD" >/dev/null 2>&1; then
     bash -c "test '$rc_oom' = 3 && test \"\$(head -n 1 '$WORK/mon-oom.err')\" = 'spark-job monitor: driver pod $MPOD-oom failed: container $DRIVER_CONTAINER terminated with exit code 137 (OOMKilled)'"
   check "monitor: driver pod deleted while Running -> exit 4" \
     bash -c "test '$rc_deleted' = 4 && head -n 1 '$WORK/mon-deleted.err' | grep -q '^spark-job monitor: driver pod $MPOD-deleted was deleted before it finished (last phase: Running)'"
-  rc="$(env KUBECONFIG="$SUBMITTER_KC" timeout 30 node "$CLI" monitor --driver-pod "$MPOD-deleted" --namespace $NS 2>"$WORK/mon-gone.err" >/dev/null; echo $?)"
+  rc="$(env KUBECONFIG="$SUBMITTER_KC" timeout 30 node "$CLI" monitor --driver-pod "$MPOD-deleted" --namespace $JOBS 2>"$WORK/mon-gone.err" >/dev/null; echo $?)"
   check "monitor: a driver pod that does not exist -> exit 4" test "$rc" = 4
 else
   fail "monitor: Succeeded/Failed/OOMKilled/deleted, watch cut (not checked: no driver pod from the second submit)"

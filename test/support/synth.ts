@@ -23,7 +23,11 @@ export function find(objects: K8sObject[], kind: string, name: string): K8sObjec
  * (lib/jobs.ts), shown as `<hash>`: the inventory is about which objects exist.
  */
 export function inventory(objects: K8sObject[]): string[] {
-  return objects.map((o) => `${o.kind}/${o.kind === 'Job' ? o.metadata.name.replace(/-[0-9a-f]{8}$/, '-<hash>') : o.metadata.name}`);
+  return objects.map((o) => {
+    const name = `${o.kind}/${o.kind === 'Job' ? o.metadata.name.replace(/-[0-9a-f]{8}$/, '-<hash>') : o.metadata.name}`;
+    // Objects of the jobs namespace (or any other than the platform's) say where they are.
+    return o.metadata.namespace === undefined || o.metadata.namespace === 'spark-clu' ? name : `${name} (${o.metadata.namespace})`;
+  });
 }
 
 /** The Job whose name is `base` plus the hash of its pod template. */

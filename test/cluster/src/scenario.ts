@@ -19,7 +19,10 @@ const MINUTE = 60_000;
 
 interface Platform {
   readonly objects: K8sObject[];
+  /** The platform namespace: Spark, Airflow, PostgreSQL and their Secrets. */
   readonly namespace: string;
+  /** The jobs namespace (DAG contract SPARK_NAMESPACE): task pods, drivers, executors. */
+  readonly jobsNamespace: string;
   readonly sparkUi: string;
   readonly airflowUi: string;
   readonly jobImage: string;
@@ -36,9 +39,13 @@ function platformOf(objects: K8sObject[]): Platform {
   const scheduler = containers(one(objects, 'StatefulSet', 'airflow-scheduler'))[0];
   const jobImage = envValue(scheduler, 'SPARK_JOB_IMAGE');
   expect(jobImage, 'the scheduler has no SPARK_JOB_IMAGE (DAG contract)');
+  const jobsNamespace = envValue(scheduler, 'SPARK_NAMESPACE');
+  expect(jobsNamespace && jobsNamespace !== ns.metadata.name && find(objects, 'Namespace').some((n) => n.metadata.name === jobsNamespace),
+    `the DAG contract's SPARK_NAMESPACE (${jobsNamespace}) is not a second Namespace of the manifests`);
   return {
     objects,
     namespace: ns.metadata.name,
+    jobsNamespace,
     sparkUi: `http://${NODE_IP}:${nodePort(one(objects, 'Service', 'spark-master-ui'))}`,
     airflowUi: `http://${NODE_IP}:${nodePort(one(objects, 'Service', 'airflow-ui'))}`,
     jobImage,
@@ -60,7 +67,8 @@ export async function main(): Promise<number> {
   const p = platformOf(loadManifests(DIST));
   const t0 = Date.now();
   let airflow: AirflowClient | undefined;
-  const recorder = new PodRecorder(cluster, p.namespace);
+  // Every pod Airflow and Spark create at run time is in the jobs namespace.
+  const recorder = new PodRecorder(cluster, p.jobsNamespace);
 
   // ---- deploy ---------------------------------------------------------------------------------
   await checks.run('kubectl apply --server-side -f dist/dev/: no error, no warning', async () => {
@@ -147,7 +155,9 @@ export async function main(): Promise<number> {
     checks.results.some((r) => r.name === dagsReady && r.ok) ? startRun(airflow as AirflowClient, 'spark_standalone', runId('ok')) : undefined);
   await logsSurviveRestart(checks, cluster, p, () => airflow as AirflowClient, k8s);
   await failurePaths(checks, cluster, p, () => airflow as AirflowClient, recorder, k8s);
+  await tokensWhereUsed(checks, recorder, k8s);
   await networkPolicies(checks, cluster, p, ready);
+  await noWayIntoThePlatform(checks, cluster, p, ready);
   await checks.run('the Spark master refuses a client without the shared secret', async () => {
     const script = [
       'exec /opt/spark/bin/spark-submit',
@@ -157,7 +167,7 @@ export async function main(): Promise<number> {
       '/opt/spark-job/apps/pi.py --partitions 1 --samples-per-partition 10',
     ].join(' ');
     const r = await runPod(cluster, {
-      namespace: p.namespace, name: 'probe-spark-no-secret', image: p.jobImage, tmp: true, memory: '1Gi',
+      namespace: p.jobsNamespace, name: 'probe-spark-no-secret', image: p.jobImage, tmp: true, memory: '1Gi',
       labels: { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'standalone' },
       command: ['bash', '-c', script], timeoutMs: 4 * MINUTE,
     });
@@ -172,18 +182,20 @@ export async function main(): Promise<number> {
   }, [ready]);
 
   recorder.stop();
-  await checks.run('kubectl delete -f dist/dev/ removes everything: the namespace, the pods Spark created, the volumes', async () => {
+  await checks.run('kubectl delete -f dist/dev/ removes everything: both namespaces, the pods Spark created, the volumes', async () => {
     const r = await run('kubectl', ['delete', '-f', DIST, '--wait=true', '--timeout=4m'], 5 * MINUTE);
     expect(r.code === 0, `kubectl delete exited ${r.code}:\n${r.stderr}`);
-    await waitFor(`namespace ${p.namespace} to be gone`, 4 * MINUTE, async (state) => {
-      try {
-        const ns = await cluster.core.readNamespace({ name: p.namespace });
-        state.last = `phase ${ns.status?.phase}`;
-        return undefined;
-      } catch (err) {
-        return apiStatus(err) === 404 ? true : undefined;
-      }
-    });
+    for (const name of [p.namespace, p.jobsNamespace]) {
+      await waitFor(`namespace ${name} to be gone`, 4 * MINUTE, async (state) => {
+        try {
+          const ns = await cluster.core.readNamespace({ name });
+          state.last = `phase ${ns.status?.phase}`;
+          return undefined;
+        } catch (err) {
+          return apiStatus(err) === 404 ? true : undefined;
+        }
+      });
+    }
     await waitFor('the volumes of its claims to be deleted', 2 * MINUTE, async (state) => {
       const left = (await cluster.core.listPersistentVolume()).items.filter((pv) => pv.spec?.claimRef?.namespace === p.namespace).map((pv) => pv.metadata?.name);
       state.last = left.join(', ') || 'none';
@@ -253,7 +265,7 @@ async function sparkOnKubernetes(
     const xcom = await airflow().returnValue(dag, id, 'submit') as Record<string, unknown>;
     const keys = ['appId', 'appName', 'driverPod', 'namespace', 'submissionId', 'submittedAt', 'target'];
     expect(JSON.stringify(Object.keys(xcom).sort()) === JSON.stringify(keys), `XCom keys ${Object.keys(xcom).sort().join(',')} != ${keys.join(',')}`);
-    expect(xcom.target === 'k8s' && xcom.namespace === p.namespace && typeof xcom.driverPod === 'string', `XCom: ${JSON.stringify(xcom)}`);
+    expect(xcom.target === 'k8s' && xcom.namespace === p.jobsNamespace && typeof xcom.driverPod === 'string', `XCom: ${JSON.stringify(xcom)}`);
     result.driverPod = xcom.driverPod as string;
     const ti = await airflow().taskInstance(dag, id, 'submit');
     if (ti.start_date && typeof xcom.submittedAt === 'string') {
@@ -392,7 +404,7 @@ async function failurePaths(
     const driver = await waitFor('the driver pod of the run', 10 * MINUTE, async () => recorder.pods({ 'spark-role': 'driver' }).find((s) => !before.has(s.name) && runLabel(s)), 200);
     const submitPods = recorder.pods({ 'app.kubernetes.io/component': 'submit' }).filter((s) => !s.deleted && !s.phases.has('Succeeded'));
     expect(submitPods.length === 1, `expected one running submit pod, saw ${describe(submitPods)}`);
-    await cluster.core.deleteNamespacedPod({ namespace: p.namespace, name: submitPods[0].name, gracePeriodSeconds: 0 });
+    await cluster.core.deleteNamespacedPod({ namespace: p.jobsNamespace, name: submitPods[0].name, gracePeriodSeconds: 0 });
     const r = await airflow().waitForRun(dag, id, 20 * MINUTE);
     expect(r.state === 'success', `run ${id} ended ${r.state}:\n${await tasksSummary(airflow(), dag, id)}`);
     const submit = await airflow().taskInstance(dag, id, 'submit');
@@ -442,18 +454,24 @@ async function networkPolicies(checks: Checks, cluster: Cluster, p: Platform, re
   };
   const svc = (name: string): string => `${name}.${ns}.svc`;
   const api = '10.96.0.1';
+  const jobs = p.jobsNamespace;
+  // The labels of the scheduler, which may reach PostgreSQL: a pod of the jobs namespace that
+  // copies them must not (the policies name the namespace, not only labels).
+  const schedulerLabels = (one(p.objects, 'StatefulSet', 'airflow-scheduler').spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
   const denied: [string, string, Record<string, string>, string, number][] = [
-    ['a driver pod to PostgreSQL 5432', ns, { 'spark-role': 'driver' }, svc('airflow-postgresql'), 5432],
-    ['an executor pod to PostgreSQL 5432', ns, { 'spark-role': 'executor' }, svc('airflow-postgresql'), 5432],
-    ['a task pod to PostgreSQL 5432', ns, { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'k8s' }, svc('airflow-postgresql'), 5432],
-    ['an executor pod to the Kubernetes API', ns, { 'spark-role': 'executor' }, api, 443],
+    ['a driver pod to PostgreSQL 5432', jobs, { 'spark-role': 'driver' }, svc('airflow-postgresql'), 5432],
+    ['an executor pod to PostgreSQL 5432', jobs, { 'spark-role': 'executor' }, svc('airflow-postgresql'), 5432],
+    ['a task pod to PostgreSQL 5432', jobs, { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'k8s' }, svc('airflow-postgresql'), 5432],
+    ['a jobs pod with the scheduler\'s labels to PostgreSQL 5432', jobs, schedulerLabels, svc('airflow-postgresql'), 5432],
+    ['a jobs pod with the scheduler\'s labels to the api-server 8080', jobs, schedulerLabels, svc('airflow-api-server'), 8080],
+    ['an executor pod to the Kubernetes API', jobs, { 'spark-role': 'executor' }, api, 443],
     ['a pod in another namespace to the master 7077', 'sak-outsider', {}, svc('spark-master'), 7077],
   ];
   await checks.run('NetworkPolicy probes work: a driver pod reaches the Kubernetes API (control)', async () => {
     await cluster.core.createNamespace({ body: { metadata: { name: 'sak-outsider', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } } }).catch((err: unknown) => {
       if (apiStatus(err) !== 409) throw err;
     });
-    const code = await probe('probe-control', ns, { 'spark-role': 'driver' }, api, 443);
+    const code = await probe('probe-control', jobs, { 'spark-role': 'driver' }, api, 443);
     expect(code === 0, `the control probe exited ${code}: probes cannot connect at all, so a timeout below would prove nothing`);
   }, [ready]);
   // The probes are independent pods: start them all, then report each.
@@ -484,6 +502,75 @@ async function networkPolicies(checks: Checks, cluster: Cluster, p: Platform, re
   }, ['NetworkPolicy probes work: a driver pod reaches the Kubernetes API (control)']);
   await cluster.core.deleteNamespace({ name: 'sak-outsider' }).catch(() => undefined);
 
+}
+
+/**
+ * The pods Airflow created carry a token only where the API is called: the submit and monitor
+ * containers of the k8s DAG (projected into that container alone), never the XCom sidecar or a
+ * standalone task pod, which runs the driver of the application.
+ */
+async function tokensWhereUsed(checks: Checks, recorder: PodRecorder, k8s: K8sRun): Promise<void> {
+  await checks.run('task pods hold a token only in the container that calls the API (not the XCom sidecar, not standalone pods)', async () => {
+    const tokenMounts = (pod: SeenPod) => (pod.last.spec?.containers ?? []).map((c) => `${c.name}:${(c.volumeMounts ?? []).some((m) => m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount') ? 'token' : 'none'}`).join(',');
+    const byTarget = (target: string, component: string) => recorder.pods({ 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': target, 'app.kubernetes.io/component': component });
+    const k8sSubmit = byTarget('k8s', 'submit');
+    const monitor = byTarget('k8s', 'monitor');
+    const standalone = byTarget('standalone', 'submit');
+    expect(k8sSubmit.length > 0 && monitor.length > 0 && standalone.length > 0, `task pods seen: submit ${describe(k8sSubmit)}; monitor ${describe(monitor)}; standalone ${describe(standalone)}`);
+    for (const pod of [...k8sSubmit, ...monitor, ...standalone]) expect(pod.last.spec?.automountServiceAccountToken === false, `${pod.name} automounts a token`);
+    for (const pod of k8sSubmit) expect(tokenMounts(pod) === 'base:token,airflow-xcom-sidecar:none', `${pod.name}: ${tokenMounts(pod)}`);
+    for (const pod of monitor) expect(tokenMounts(pod) === 'base:token', `${pod.name}: ${tokenMounts(pod)}`);
+    for (const pod of standalone) expect(!/token/.test(tokenMounts(pod)) && !pod.last.spec?.serviceAccountName?.includes('submitter'), `${pod.name}: ${tokenMounts(pod)}, sa ${pod.last.spec?.serviceAccountName}`);
+    void k8s;
+  }, [`spark_on_kubernetes: the submit task's XCom is return.json of the job CLI`]);
+}
+
+/**
+ * The namespace split, proven from inside: a pod of the jobs namespace running as the driver's
+ * ServiceAccount (what application code holds) calls the API with its own token. It may list
+ * pods in the jobs namespace (the control), and is refused every path into the platform.
+ */
+async function noWayIntoThePlatform(checks: Checks, cluster: Cluster, p: Platform, ready: string): Promise<void> {
+  const driverSa = envValue(containers(one(p.objects, 'StatefulSet', 'airflow-scheduler'))[0], 'SPARK_DRIVER_SERVICE_ACCOUNT') ?? 'spark-driver';
+  const ns = p.namespace;
+  const calls: [string, string, string, unknown?][] = [
+    ['control', 'GET', `/api/v1/namespaces/${p.jobsNamespace}/pods`],
+    ['read a platform Secret', 'GET', `/api/v1/namespaces/${ns}/secrets/airflow-secrets`],
+    ['list the platform Secrets', 'GET', `/api/v1/namespaces/${ns}/secrets`],
+    ['create a pod in the platform namespace', 'POST', `/api/v1/namespaces/${ns}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'intruder' }, spec: { containers: [{ name: 'c', image: p.jobImage }] } }],
+    ['patch the DAG ConfigMap', 'PATCH', `/api/v1/namespaces/${ns}/configmaps/airflow-dags`, { data: { 'intruder.py': 'x = 1' } }],
+    ['patch the api-server Service', 'PATCH', `/api/v1/namespaces/${ns}/services/airflow-api-server`, { spec: { selector: { intruder: 'yes' } } }],
+    ['exec into the scheduler', 'POST', `/api/v1/namespaces/${ns}/pods/airflow-scheduler-0/exec?command=true&stdout=true`],
+    ['read the copy of the Spark secret in its own namespace', 'GET', `/api/v1/namespaces/${p.jobsNamespace}/secrets/spark-auth`],
+  ];
+  const script = [
+    'import json, ssl, sys, urllib.request',
+    'sa = "/var/run/secrets/kubernetes.io/serviceaccount"',
+    'token = open(f"{sa}/token").read().strip()',
+    'ctx = ssl.create_default_context(cafile=f"{sa}/ca.crt")',
+    `calls = json.loads(${JSON.stringify(JSON.stringify(calls))})`,
+    'out = {}',
+    'for what, method, path, *body in calls:',
+    '    data = json.dumps(body[0]).encode() if body else None',
+    '    ctype = "application/merge-patch+json" if method == "PATCH" else "application/json"',
+    '    req = urllib.request.Request("https://kubernetes.default.svc" + path, data=data, method=method, headers={"Authorization": "Bearer " + token, "Content-Type": ctype})',
+    '    try:',
+    '        with urllib.request.urlopen(req, context=ctx, timeout=10) as r: out[what] = r.status',
+    '    except urllib.error.HTTPError as e: out[what] = e.code',
+    'print("STATUS " + json.dumps(out))',
+  ].join('\n');
+  await checks.run(`a pod running as ${p.jobsNamespace}/${driverSa} (application code) is refused every path into ${ns} (403), and reads nothing Secret`, async () => {
+    const r = await runPod(cluster, {
+      namespace: p.jobsNamespace, name: 'probe-driver-token', image: p.jobImage, serviceAccountName: driverSa, automountToken: true,
+      labels: { 'spark-role': 'driver' }, command: ['python3', '-c', script], timeoutMs: 2 * MINUTE,
+    });
+    const line = /^STATUS (.*)$/m.exec(r.log)?.[1];
+    expect(line, `no result (exit ${r.exitCode}):\n${r.log.slice(-1500)}`);
+    const status = JSON.parse(line) as Record<string, number>;
+    expect(status.control === 200, `the control call (list pods in ${p.jobsNamespace}) got ${status.control}: the token does not work, so a 403 below would prove nothing`);
+    const allowed = Object.entries(status).filter(([what, code]) => what !== 'control' && code !== 403);
+    expect(allowed.length === 0, `not refused: ${allowed.map(([what, code]) => `${what} -> ${code}`).join(', ')}`);
+  }, [ready]);
 }
 
 async function tasksSummary(airflow: AirflowClient, dag: string, id: string): Promise<string> {

@@ -70,12 +70,14 @@ switch (cmd) {
   }
   case 'bootstrap-rbac': {
     const objs = objects(args[0]);
-    const roles = new Map(objs.filter((o) => o.kind === 'Role').map((r) => [r.metadata.name, r]));
+    // the grants in the ServiceAccount's own namespace (the platform's)
+    const roles = new Map(objs.filter((o) => o.kind === 'Role').map((r) => [`${r.metadata.namespace}/${r.metadata.name}`, r]));
     for (const sa of objs.filter((o) => o.kind === 'ServiceAccount' && /bootstrap/.test(o.metadata.name))) {
+      const ns = sa.metadata.namespace;
       const rules = objs
-        .filter((b) => b.kind === 'RoleBinding' && b.roleRef?.kind === 'Role')
-        .filter((b) => (b.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === sa.metadata.name))
-        .flatMap((b) => roles.get(b.roleRef.name)?.rules ?? []);
+        .filter((b) => b.kind === 'RoleBinding' && b.roleRef?.kind === 'Role' && b.metadata.namespace === ns)
+        .filter((b) => (b.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === sa.metadata.name && s.namespace === ns))
+        .flatMap((b) => roles.get(`${ns}/${b.roleRef.name}`)?.rules ?? []);
       const onSecrets = rules.filter((r) => (r.apiGroups ?? []).includes('') && (r.resources ?? []).includes('secrets'));
       if (!onSecrets.some((r) => r.verbs.includes('create'))) continue;
       const names = onSecrets.filter((r) => r.verbs.includes('get')).flatMap((r) => r.resourceNames ?? ['*']);
