@@ -133,6 +133,19 @@ OWNED_CONFS = frozenset(
         "spark.blockManager.port",
     }
 )
+#: Confs spark-job also owns for ``target="k8s"`` (mirrors K8S_OWNED_CONFS in job/src/submit.ts):
+#: every Kubernetes app authenticates and encrypts its RPC with a key of its own, from a Secret
+#: spark-job creates and mounts as a file in the driver and executors.
+K8S_OWNED_CONFS = frozenset(
+    {
+        "spark.authenticate",
+        "spark.network.crypto.enabled",
+        "spark.authenticate.secret.driver.file",
+        "spark.authenticate.secret.executor.file",
+        "spark.authenticate.secret",
+        "spark.authenticate.secret.file",
+    }
+)
 
 Target = Literal["k8s", "standalone"]
 
@@ -425,6 +438,11 @@ class SparkApp:
         for key in self.conf:
             if key in OWNED_CONFS:
                 raise ValueError(f"SparkApp {self.app_name!r}: conf {key} is set by spark-job and the DAG helper; remove it")
+            if self.target == "k8s" and key in K8S_OWNED_CONFS:
+                raise ValueError(
+                    f"SparkApp {self.app_name!r}: conf {key} is set by spark-job for Kubernetes apps "
+                    "(each authenticates with a key of its own); remove it"
+                )
         for arg in self.spark_args:
             if arg.split("=")[0] in OWNED_SUBMIT_OPTIONS:
                 raise ValueError(f"SparkApp {self.app_name!r}: spark-submit option {arg} is set by spark-job; remove it")

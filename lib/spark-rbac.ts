@@ -190,7 +190,8 @@ export class SparkSubmitterRbac extends Construct {
   /**
    * Lets the submitter run spark-submit in cluster mode: create the driver pod, then
    * server-side apply (PATCH) the driver's ConfigMap and Service, as Spark 4's fabric8 client
-   * does, and create its PVCs; find, adopt or replace a driver pod on retry (get/list/watch/delete pods).
+   * does, and create its PVCs; find, adopt or replace a driver pod on retry (get/list/watch/delete pods);
+   * create each app's authentication Secret (create only: the submitter never reads a Secret).
    */
   public allowSubmit(): kplus.Role {
     this.taskPodsToApiServer();
@@ -198,6 +199,7 @@ export class SparkSubmitterRbac extends Construct {
       [['create', 'get', 'list', 'watch', 'delete'], RESOURCES.pods],
       [['create', 'get', 'list', 'patch', 'delete'], RESOURCES.configMaps, RESOURCES.services],
       [['create', 'get', 'list', 'delete'], RESOURCES.persistentVolumeClaims],
+      [['create'], RESOURCES.secrets],
     ]);
   }
 

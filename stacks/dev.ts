@@ -33,6 +33,8 @@ export const dev: PlatformConfig = {
     // Task logs survive a scheduler restart (one small claim each for scheduler and triggerer).
     logs: { persistence: { size: '1Gi' } },
     ui: { expose: true, nodePort: 30001, baseUrl: 'http://localhost:30001' },
+    // Development only: SimpleAuthManager, user admin, password from airflow-secrets (admin-password).
+    auth: { manager: 'simple' },
   },
   sparkApplications: {
     driver: { cpuRequest: '100m', cpuLimit: '1', memory: '512Mi', memoryOverhead: '512Mi' },

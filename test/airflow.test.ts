@@ -64,12 +64,14 @@ describe.each(Object.keys(ENVIRONMENTS))('Airflow in %s', (env) => {
     }
   });
 
-  test('the migration Job runs `airflow db migrate` once the database answers', () => {
+  test('the migration Job runs `airflow db migrate` once the database answers (then, with FAB, the admin step)', () => {
     const jobs = objects.filter((o) => o.kind === 'Job' && o.metadata.name.startsWith('airflow-db-migrate-'));
     expect(jobs).toHaveLength(1);
     const spec = podSpec(jobs[0]);
-    expect(spec.containers.map((c: K8sObject) => c.args)).toEqual([['airflow', 'db', 'migrate']]);
-    expect(spec.initContainers.map((c: K8sObject) => c.args)).toEqual([['airflow', 'db', 'check', '--retry', '60', '--retry-delay', '5']]);
+    const steps = [...spec.initContainers, ...spec.containers].map((c: K8sObject) => c.args.slice(0, 3));
+    const fab = env !== 'dev';
+    expect(steps).toEqual([['airflow', 'db', 'check'], ['airflow', 'db', 'migrate'], ...(fab ? [['python', '-c', expect.stringContaining('get_application_builder')]] : [])]);
+    expect(spec.containers).toHaveLength(1);
     expect(spec.restartPolicy).toBe('Never');
     expect(jobs[0].spec.backoffLimit).toBe(6);
   });
@@ -89,7 +91,10 @@ describe.each(Object.keys(ENVIRONMENTS))('Airflow in %s', (env) => {
       for (const c of podSpec(component(objects, name)).initContainers.filter((i: K8sObject) => i.name === 'wait-for-migrations')) expect(secretRefs(c)).toEqual([db]);
     }
     const migration = podSpec(objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('airflow-db-migrate-')) as K8sObject);
-    for (const c of [...migration.initContainers, ...migration.containers]) expect(secretRefs(c)).toEqual([db]);
+    for (const c of [...migration.initContainers, ...migration.containers]) {
+      // the FAB admin step also gets the admin password (test/auth.test.ts)
+      expect(secretRefs(c)).toEqual(c.name === 'admin-user' ? ['AIRFLOW_ADMIN_PASSWORD', db] : [db]);
+    }
     const dbRef = envOf(mainContainer(component(objects, 'api-server')))[db].valueFrom.secretKeyRef;
     expect(dbRef).toEqual(env === 'dev' ? { name: 'airflow-secrets', key: 'sql-alchemy-conn' } : { name: 'airflow-database', key: 'connection' });
   });
@@ -191,6 +196,7 @@ describe('Airflow per environment', () => {
       name: 'airflow-secrets',
       copyTo: [],
       keys: [
+        { key: 'admin-password', generate: 'token' },
         { key: 'api-secret-key', generate: 'token' },
         { key: 'fernet-key', generate: 'fernet' },
         { key: 'jwt-secret', generate: 'token' },

@@ -25,6 +25,7 @@ const SECRETS = {
   airflowFernetKey: 'c2VjcmV0LWZlcm5ldC1rZXktMzItYnl0ZXMtbG9uZyE=', // 32 bytes, url-safe base64
   airflowApiSecretKey: 'plain-api-secret-key-value',
   airflowJwtSecret: 'plain-jwt-secret-value',
+  airflowAdminPassword: 'plain-admin-password-value',
   sparkAuthSecret: 'plain-spark-auth-secret-value',
   airflowPostgresPassword: 'pl@in pg/password',
   airflowDatabaseUrl: 'postgresql+psycopg2://airflow:plain-db-password@db.example.internal:5432/airflow',
@@ -318,7 +319,7 @@ describe.each(['dev', 'staging', 'prod'])('stack %s', (stack) => {
     expect(data.get('spark-auth')).toEqual({ secret: SECRETS.sparkAuthSecret });
     if (ENVIRONMENTS[stack].airflow?.database instanceof ExternalDatabase) {
       expect(data.get('airflow-database')).toEqual({ connection: SECRETS.airflowDatabaseUrl });
-      expect(Object.keys(airflow).sort()).toEqual(['api-secret-key', 'fernet-key', 'jwt-secret']);
+      expect(Object.keys(airflow).sort()).toEqual(['admin-password', 'api-secret-key', 'fernet-key', 'jwt-secret']);
     } else {
       expect(airflow['postgres-password']).toBe(SECRETS.airflowPostgresPassword);
       expect(airflow['sql-alchemy-conn']).toBe(
@@ -491,7 +492,7 @@ describe('secrets', () => {
 
   test('reports every missing secret at once', async () => {
     const run = await runStack('staging', {});
-    for (const key of ['airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'sparkAuthSecret', 'airflowDatabaseUrl']) {
+    for (const key of ['airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'airflowAdminPassword', 'sparkAuthSecret', 'airflowDatabaseUrl']) {
       expect(run.error?.message).toContain(`spark-airflow:${key} is required`);
     }
   });
@@ -517,7 +518,7 @@ test('the config keys are a contract: their names never change silently', () => 
   expect(CONFIG_KEYS.map((k) => k.key)).toEqual([
     'kubeContext', 'sparkImage', 'airflowImage', 'jobImage', 'sparkMasterResources', 'sparkWorkerResources', 'airflowResources',
     'sparkUiExpose', 'sparkUiNodePort', 'airflowUiExpose', 'airflowUiNodePort', 'airflowExecutor', 'apiServerCidr',
-    'airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'sparkAuthSecret', 'airflowPostgresPassword', 'airflowDatabaseUrl',
+    'airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'airflowAdminPassword', 'sparkAuthSecret', 'airflowPostgresPassword', 'airflowDatabaseUrl',
   ]);
 });
 
@@ -547,7 +548,7 @@ describe('Pulumi project and stack files', () => {
 test('sparkAuthSecret is required only while Spark authenticates', () => {
   expect(requiredSecretKeys(ENVIRONMENTS.prod)).toContain('sparkAuthSecret');
   const noAuth: PlatformConfig = { ...ENVIRONMENTS.prod, spark: { ...ENVIRONMENTS.prod.spark, authentication: { enabled: false } } };
-  expect(requiredSecretKeys(noAuth)).toEqual(['airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'airflowDatabaseUrl']);
+  expect(requiredSecretKeys(noAuth)).toEqual(['airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'airflowAdminPassword', 'airflowDatabaseUrl']);
 });
 
 test('applyOverrides switches the secrets bootstrap off and leaves the typed config untouched', () => {

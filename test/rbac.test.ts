@@ -34,6 +34,8 @@ describe.each(Object.keys(ENVIRONMENTS))('RBAC in %s', (env) => {
           'persistentvolumeclaims:create', 'persistentvolumeclaims:delete', 'persistentvolumeclaims:get', 'persistentvolumeclaims:list',
           'pods/log:get',
           'pods:create', 'pods:delete', 'pods:get', 'pods:list', 'pods:watch',
+          // each Kubernetes app's authentication key (job/src/submit.ts): created, never read
+          'secrets:create',
           'services:create', 'services:delete', 'services:get', 'services:list', 'services:patch',
         ],
       },
@@ -81,6 +83,11 @@ describe.each(Object.keys(ENVIRONMENTS))('RBAC in %s', (env) => {
       // patching the DAG ConfigMap runs code in the scheduler: its Secrets by name
       expect(into).toEqual(expect.arrayContaining([`configmap ${PLATFORM}/*`, `secret ${PLATFORM}/airflow-secrets`]));
     }
+    // Control: the submitter's Role (secrets: create) moved into the platform namespace mints
+    // tokens of the platform's ServiceAccounts.
+    const minted = objects.map((o) => ((o.kind === 'Role' || o.kind === 'RoleBinding') && o.metadata.name === 'spark-submitter-submit'
+      ? { ...o, metadata: { ...o.metadata, namespace: PLATFORM } } : o));
+    expect(reachInto(reach(minted, `${JOBS}/spark-submitter`), PLATFORM)).toEqual(expect.arrayContaining([`identity ${PLATFORM}/airflow`]));
   });
 
   test('Airflow reaches the jobs namespace, never the platform\'s Secrets through it', () => {
@@ -89,10 +96,11 @@ describe.each(Object.keys(ENVIRONMENTS))('RBAC in %s', (env) => {
     expect([...r.secrets].filter((s) => s.startsWith(`${PLATFORM}/`))).toEqual([]);
   });
 
-  test('no ServiceAccount but the bootstrap reads Secrets directly', () => {
+  test('no ServiceAccount but the bootstrap reads or changes Secrets; the submitter only creates them, in the jobs namespace', () => {
     for (const [subject, grants] of grantsBySubject(objects)) {
       if (subject === `${PLATFORM}/secrets-bootstrap`) continue;
-      expect([subject, grants.filter((g) => g.resource === 'secrets')]).toEqual([subject, []]);
+      const onSecrets = grants.filter((g) => g.resource === 'secrets').map((g) => `${g.namespace}:${g.verb}`);
+      expect([subject, onSecrets]).toEqual([subject, subject === `${JOBS}/spark-submitter` ? [`${JOBS}:create`] : []]);
     }
   });
 

@@ -3,9 +3,10 @@
  * @kubernetes/client-node here, so modules depending on this file load without the (ESM-only)
  * client library; src/kube.ts is the real implementation.
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 
 export type Pod = V1Pod;
+export type Secret = V1Secret;
 
 export interface PodListing {
   readonly pod: Pod | undefined;
@@ -50,6 +51,8 @@ export interface Kube {
   getPod(namespace: string, name: string): Promise<Pod | undefined>;
   /** Deletes the pod; resolves when the API accepted the deletion (or it was already gone). */
   deletePod(namespace: string, name: string): Promise<void>;
+  /** Creates the Secret; `exists` when one of that name is already there (409), other errors reject. */
+  createSecret(namespace: string, secret: Secret): Promise<'created' | 'exists'>;
   /** Lists the one pod by field selector, with the list's resourceVersion to watch from. */
   listPod(namespace: string, name: string): Promise<PodListing>;
   /**

@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { CliError, ExitCode } from './exit-codes';
-import { apiStatus, type Kube, type LogEnd, type LogOptions, type LogStream, type Pod, type PodListing, type WatchEvent, type WatchHandle } from './kube-api';
+import { apiStatus, type Kube, type LogEnd, type LogOptions, type LogStream, type Pod, type PodListing, type Secret, type WatchEvent, type WatchHandle } from './kube-api';
 
 /**
  * Kubernetes configuration: a kubeconfig when KUBECONFIG is set (tests, running outside a
@@ -58,6 +58,18 @@ export function createKube(env: NodeJS.ProcessEnv = process.env): Kube {
         if (apiStatus(err) !== 404) {
           throw err;
         }
+      }
+    },
+
+    async createSecret(namespace: string, secret: Secret): Promise<'created' | 'exists'> {
+      try {
+        await core.createNamespacedSecret({ namespace, body: secret });
+        return 'created';
+      } catch (err) {
+        if (apiStatus(err) === 409) {
+          return 'exists';
+        }
+        throw err;
       }
     },
 

@@ -72,3 +72,12 @@ export function isLabelKey(key: string): boolean {
   }
   return name.length > 0 && name.length <= 63 && LABEL_NAME.test(name);
 }
+
+/**
+ * The name of the Secret holding one app's `spark.authenticate` key: `spark-app-auth-<hash>`,
+ * with 12 hex digits of sha256 of the driver pod's name, so a retry finds the Secret of an
+ * earlier try. Short enough that Spark's volume name for it (`<name>-volume`) is a DNS-1123 label.
+ */
+export function appAuthSecretName(driverPod: string): string {
+  return `spark-app-auth-${sha256hex(driverPod).slice(0, POD_NAME_HASH_LENGTH)}`;
+}

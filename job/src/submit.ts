@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type OptionSpec } from './args';
 import { CliError, ExitCode, UsageError } from './exit-codes';
-import { describeApiError, type Kube, type Pod } from './kube-api';
+import { describeApiError, type Kube, type Pod, type Secret } from './kube-api';
 import { classifyFailure, parseDeployment, parseStandaloneAppId, relevantLines } from './parse';
-import { driverPodName, isLabelKey, isLabelValue, toLabelValue } from './podname';
+import { appAuthSecretName, driverPodName, isLabelKey, isLabelValue, toLabelValue } from './podname';
 import { K8S_PORTS, portConfs, STANDALONE_PORTS } from './ports';
 import { buildReturnValue, writeReturnJson, xcomFile, type ReturnValue, type Target } from './xcom';
 
@@ -64,9 +65,33 @@ const SUBMIT_SPEC: OptionSpec = {
   help: 'boolean',
 };
 
+/** Where the app's authentication Secret is mounted in its driver and executors. */
+export const AUTH_MOUNT_PATH = '/opt/spark-job/auth';
+/** The key of the app's authentication Secret (a file of that name under AUTH_MOUNT_PATH). */
+export const AUTH_SECRET_KEY = 'secret';
+
+/**
+ * What makes a Kubernetes app authenticate and encrypt its RPC: Spark reads the key from a file
+ * of the app's own Secret, mounted in the driver and every executor. Without the file confs,
+ * Spark would generate a key and hand it to executors as a literal pod env var, readable by
+ * anyone who may read pods. Another app's executors have another key and are refused.
+ */
+export function authConfs(secretName: string): Record<string, string> {
+  const file = `${AUTH_MOUNT_PATH}/${AUTH_SECRET_KEY}`;
+  return {
+    'spark.authenticate': 'true',
+    'spark.network.crypto.enabled': 'true',
+    [`spark.kubernetes.driver.secrets.${secretName}`]: AUTH_MOUNT_PATH,
+    [`spark.kubernetes.executor.secrets.${secretName}`]: AUTH_MOUNT_PATH,
+    'spark.authenticate.secret.driver.file': file,
+    'spark.authenticate.secret.executor.file': file,
+  };
+}
+
 /** Options spark-job sets itself; passing them after `--` would break adoption or the target. */
 const OWNED_OPTIONS = ['--master', '--deploy-mode', '--name'];
-const OWNED_CONFS = [
+/** Confs spark-job sets for every target (mirrored by OWNED_CONFS in dags/spark_tasks.py). */
+export const OWNED_CONFS: readonly string[] = [
   'spark.master',
   'spark.submit.deployMode',
   'spark.app.name',
@@ -76,8 +101,15 @@ const OWNED_CONFS = [
   // the NetworkPolicies open exactly these (src/ports.ts)
   ...Object.keys(portConfs(K8S_PORTS)),
 ];
+/** Confs spark-job also sets for --target k8s: authentication (mirrored by K8S_OWNED_CONFS in dags/spark_tasks.py). */
+export const K8S_OWNED_CONFS: readonly string[] = [
+  ...Object.keys(authConfs('x')).filter((key) => !key.includes('.secrets.')),
+  'spark.authenticate.secret',
+  'spark.authenticate.secret.file',
+];
 
-function checkSparkArgs(args: readonly string[]): void {
+function checkSparkArgs(args: readonly string[], target: Target): void {
+  const owned = target === 'k8s' ? [...OWNED_CONFS, ...K8S_OWNED_CONFS] : OWNED_CONFS;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const option = arg.split('=')[0];
@@ -92,8 +124,8 @@ function checkSparkArgs(args: readonly string[]): void {
       conf = arg.slice('--conf='.length);
     }
     const key = conf?.split('=')[0];
-    if (key !== undefined && OWNED_CONFS.includes(key)) {
-      throw new UsageError(`submit: spark-submit --conf ${key} is set by spark-job and cannot be overridden`);
+    if (key !== undefined && owned.includes(key)) {
+      throw new UsageError(`submit: spark-submit --conf ${key} is set by spark-job${target === 'k8s' && K8S_OWNED_CONFS.includes(key) ? ' (every Kubernetes app authenticates with a key of its own)' : ''} and cannot be overridden`);
     }
   }
 }
@@ -142,7 +174,7 @@ export function parseSubmitOptions(argv: readonly string[], { env, fileExists, r
   if (!args.sawSeparator || args.rest.length === 0) {
     throw new UsageError('submit: spark-submit arguments are missing: put them after "--" (e.g. -- local:///opt/spark-job/apps/pi.py)');
   }
-  checkSparkArgs(args.rest);
+  checkSparkArgs(args.rest, target);
 
   const labels: Record<string, string> = {};
   for (const label of args.lists.get('label') ?? []) {
@@ -259,6 +291,7 @@ export function buildK8sSubmitArgs(opts: SubmitOptions): string[] {
     ...conf('spark.kubernetes.driver.pod.name', opts.driverPod),
     ...conf('spark.kubernetes.submission.waitAppCompletion', 'false'),
     ...Object.entries(portConfs(K8S_PORTS)).flatMap(([key, value]) => conf(key, value)),
+    ...Object.entries(authConfs(appAuthSecretName(opts.driverPod))).flatMap(([key, value]) => conf(key, value)),
   ];
   if (opts.driverServiceAccount) {
     args.push(...conf('spark.kubernetes.authenticate.driver.serviceAccountName', opts.driverServiceAccount));
@@ -425,12 +458,53 @@ async function waitUntilGone(kube: Kube, deps: SubmitDeps, namespace: string, na
   }
 }
 
-function adopt(opts: SubmitOptions, deps: SubmitDeps, pod: Pod, why: string): number {
+async function adopt(opts: SubmitOptions, deps: SubmitDeps, kube: Kube, pod: Pod, why: string): Promise<number> {
+  const secretName = appAuthSecretName(pod.metadata?.name ?? (opts.driverPod as string));
+  if ((pod.spec?.volumes ?? []).some((v) => v.secret?.secretName === secretName)) {
+    // An earlier try may have stopped between spark-submit and the Secret: the driver waits for it.
+    await ensureAuthSecret(kube, deps, opts, pod);
+  }
   const value = adoptedReturnValue(opts, pod);
   writeReturnJson(value, opts.xcomFile);
   deps.info(`spark-job submit: ${why}: adopted driver pod ${value.namespace}/${value.driverPod} (phase ${podPhase(pod)}), spark-submit not run`);
   deps.info(`spark-job submit: wrote ${opts.xcomFile}`);
   return ExitCode.OK;
+}
+
+/**
+ * Creates the app's authentication Secret (a random 256-bit key), owned by its driver pod so
+ * that Kubernetes deletes it with the pod. The driver and executors mount it (authConfs) and wait
+ * in ContainerCreating until it exists, the kubelet retrying the mount; it is created right after
+ * spark-submit created the pod, as its UID is only known then. An earlier try's Secret is kept.
+ * The submitter needs only `create` on Secrets: it never reads one.
+ */
+async function ensureAuthSecret(kube: Kube, deps: SubmitDeps, opts: SubmitOptions, pod: Pod): Promise<void> {
+  const namespace = pod.metadata?.namespace ?? (opts.namespace as string);
+  const podName = pod.metadata?.name ?? (opts.driverPod as string);
+  const uid = pod.metadata?.uid;
+  const name = appAuthSecretName(podName);
+  if (!uid) {
+    throw new CliError(ExitCode.INTERNAL, `driver pod ${namespace}/${podName} has no UID to own its authentication Secret ${name}`);
+  }
+  const secret: Secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    immutable: true,
+    metadata: {
+      name,
+      namespace,
+      labels: { ...podLabels(opts), 'app.kubernetes.io/component': 'spark-app-auth' },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: podName, uid }],
+    },
+    data: { [AUTH_SECRET_KEY]: randomBytes(32).toString('base64') },
+  };
+  const result = await kube.createSecret(namespace, secret);
+  deps.info(
+    result === 'created'
+      ? `spark-job submit: created authentication Secret ${namespace}/${name} for the app (owned by its driver pod)`
+      : `spark-job submit: authentication Secret ${namespace}/${name} exists from an earlier try; kept`,
+  );
 }
 
 /** `spark-job submit --target k8s`: adopt an earlier try's driver, or run spark-submit in cluster mode. */
@@ -449,7 +523,7 @@ export async function submitK8s(opts: SubmitOptions, deps: SubmitDeps): Promise<
       deps.info(`spark-job submit: driver pod ${namespace}/${podName} from an earlier try is being deleted; waiting until it is gone`);
       await waitUntilGone(kube, deps, namespace, podName);
     } else if (phase !== 'Failed') {
-      return adopt(opts, deps, existing, 'retry');
+      return await adopt(opts, deps, kube, existing, 'retry');
     } else if (!opts.replaceFailed) {
       throw new CliError(
         ExitCode.PREVIOUS_DRIVER_FAILED,
@@ -473,6 +547,23 @@ export async function submitK8s(opts: SubmitOptions, deps: SubmitDeps): Promise<
     if (deployment.driverPod !== podName) {
       deps.info(`spark-job submit: warning: spark-submit reported driver pod ${deployment.driverPod}, expected ${podName}`);
     }
+    const created = await kube.getPod(namespace, podName).catch((err: unknown) => {
+      throw apiError(`spark-submit created driver pod ${namespace}/${podName}, and reading it failed`, err);
+    });
+    if (!created) {
+      throw new CliError(ExitCode.FAILED, `spark-submit reported driver pod ${namespace}/${podName}, but it does not exist (deleted already?)`);
+    }
+    try {
+      await ensureAuthSecret(kube, deps, opts, created);
+    } catch (err) {
+      // Without its Secret the driver would wait in ContainerCreating for ever: remove it.
+      await kube.deletePod(namespace, podName).catch(() => undefined);
+      throw new CliError(
+        ExitCode.FAILED,
+        `cannot create the app's authentication Secret ${namespace}/${appAuthSecretName(podName)}: ${err instanceof CliError ? err.message : describeApiError(err)}; ` +
+          `driver pod ${namespace}/${podName} was deleted (it cannot start without it). Check the submitter's RBAC (create secrets in ${namespace})`,
+      );
+    }
     const value = buildReturnValue({
       driverPod: deployment.driverPod,
       namespace: deployment.namespace ?? namespace,
@@ -493,7 +584,7 @@ export async function submitK8s(opts: SubmitOptions, deps: SubmitDeps): Promise<
       throw apiError(`spark-submit reported that driver pod ${namespace}/${podName} already exists, and reading it failed`, err);
     });
     if (raced && podPhase(raced) !== 'Failed') {
-      return adopt(opts, deps, raced, 'spark-submit raced with another try (409 AlreadyExists)');
+      return await adopt(opts, deps, kube, raced, 'spark-submit raced with another try (409 AlreadyExists)');
     }
   }
 

@@ -6,10 +6,10 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeKube, RUNNING, driverPod, terminated } from './support/fake-kube';
+import { FakeKube, RUNNING, TOKEN, driverPod, terminated } from './support/fake-kube';
 import { fakeSparkHome } from './support/fake-spark';
 import { runCli, startCli, until } from './support/cli';
-import { driverPodName } from '../src/podname';
+import { appAuthSecretName, driverPodName } from '../src/podname';
 import { RETURN_VALUE_KEYS } from '../src/xcom';
 
 const RUN = 'scheduled__2026-11-23T00:00:00+00:00';
@@ -33,6 +33,8 @@ beforeEach(async () => {
     FAKE_SPARK_MODE: 'deployed',
     SPARK_NAMESPACE: 'spark-clu',
     SPARK_JOB_K8S_MASTER: 'k8s://http://127.0.0.1:1',
+    FAKE_KUBE_URL: api.url,
+    FAKE_KUBE_TOKEN: TOKEN,
   };
 });
 
@@ -62,7 +64,8 @@ describe('submit to Kubernetes', () => {
     const run = await runCli(submitArgs(), env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(api.count('GET', `/pods/${POD}`)).toBe(1);
+    // one GET before spark-submit (adopt?), one after it (the new pod's UID owns its Secret)
+    expect(api.count('GET', `/pods/${POD}`)).toBe(2);
     const args = readFileSync(env.FAKE_SPARK_ARGS, 'utf8').split('\n');
     expect(args).toContain(`spark.kubernetes.driver.pod.name=${POD}`);
     expect(args).toContain('k8s://http://127.0.0.1:1');
@@ -124,7 +127,7 @@ describe('submit to Kubernetes', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(api.count('DELETE', `/pods/${POD}`)).toBe(1);
-    expect(api.count('GET', `/pods/${POD}`)).toBe(4);
+    expect(api.count('GET', `/pods/${POD}`)).toBe(5);
     expect(sparkSubmitRan()).toBe(true);
     expect(returnJson().driverPod).toBe(POD);
   });
@@ -202,6 +205,89 @@ describe('submit to Kubernetes', () => {
     expect(run.stderr.split('\n')[0]).toBe('spark-job: received SIGTERM, stopping');
     expect(Date.now() - started).toBeLessThan(5000);
     expect(existsSync(env.SPARK_JOB_XCOM_FILE)).toBe(false);
+  });
+
+  test('every app authenticates and encrypts with a key of its own, mounted as a file from a Secret its driver pod owns', async () => {
+    const run = await runCli(submitArgs(), env);
+    expect(run.code).toBe(0);
+    const secretName = appAuthSecretName(POD);
+    expect(secretName).toMatch(/^spark-app-auth-[0-9a-f]{12}$/);
+    const args = readFileSync(env.FAKE_SPARK_ARGS, 'utf8').split('\n');
+    for (const conf of [
+      'spark.authenticate=true',
+      'spark.network.crypto.enabled=true',
+      `spark.kubernetes.driver.secrets.${secretName}=/opt/spark-job/auth`,
+      `spark.kubernetes.executor.secrets.${secretName}=/opt/spark-job/auth`,
+      'spark.authenticate.secret.driver.file=/opt/spark-job/auth/secret',
+      'spark.authenticate.secret.executor.file=/opt/spark-job/auth/secret',
+    ]) {
+      expect(args).toContain(conf);
+    }
+    // the key itself never on a command line
+    expect(args.some((a) => a.startsWith('spark.authenticate.secret='))).toBe(false);
+    const secret = api.secrets.get(`spark-clu/${secretName}`);
+    expect(secret).toBeDefined();
+    expect(secret?.immutable).toBe(true);
+    expect(secret?.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Pod', name: POD, uid: `uid-${POD}` }]);
+    expect(Buffer.from(secret?.data?.secret ?? '', 'base64')).toHaveLength(32);
+    expect(secret?.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'spark-job', 'app.kubernetes.io/component': 'spark-app-auth' });
+    expect(run.stdout).toContain(`created authentication Secret spark-clu/${secretName}`);
+    expect(run.stdout).not.toContain(secret?.data?.secret ?? 'no key');
+
+    // another app, another key
+    const other = await runCli(['submit', '--name', 'other app', '--run-id', RUN, '--', 'local:///opt/spark-job/apps/pi.py'], env);
+    expect(other.code).toBe(0);
+    const otherSecret = api.secrets.get(`spark-clu/${appAuthSecretName(driverPodName('other app', RUN))}`);
+    expect(otherSecret?.data?.secret).toBeDefined();
+    expect(otherSecret?.data?.secret).not.toBe(secret?.data?.secret);
+  });
+
+  test('a retry adopting a driver whose Secret an earlier try did not create creates it; an existing one is kept', async () => {
+    const secretName = appAuthSecretName(POD);
+    const pod = driverPod(POD, { phase: 'Pending' });
+    api.setPod({ ...pod, spec: { containers: [{ name: 'spark-kubernetes-driver' }], volumes: [{ name: `${secretName}-volume`, secret: { secretName } }] } });
+    const first = await runCli(submitArgs(), env);
+    expect(first.code).toBe(0);
+    expect(sparkSubmitRan()).toBe(false);
+    const key = api.secrets.get(`spark-clu/${secretName}`)?.data?.secret;
+    expect(key).toBeDefined();
+    const second = await runCli(submitArgs(), env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`authentication Secret spark-clu/${secretName} exists from an earlier try; kept`);
+    expect(api.secrets.get(`spark-clu/${secretName}`)?.data?.secret).toBe(key);
+  });
+
+  test('a driver adopted from a version without authentication gets no Secret', async () => {
+    api.setPod(driverPod(POD, { phase: 'Running', container: { state: RUNNING } }));
+    const run = await runCli(submitArgs(), env);
+    expect(run.code).toBe(0);
+    expect(api.secrets.size).toBe(0);
+  });
+
+  test('when the Secret cannot be created, the driver pod is deleted (it could never start) and the error names the RBAC', async () => {
+    api.failSecretCreate = 403;
+    const run = await runCli(submitArgs(), env);
+    expect(run.code).toBe(1);
+    expect(run.stderr.split('\n')[0]).toBe(
+      `spark-job submit: cannot create the app's authentication Secret spark-clu/${appAuthSecretName(POD)}: HTTP 403: secrets is forbidden: User "system:serviceaccount:spark-clu-jobs:spark-submitter" cannot create resource "secrets" in API group "" in the namespace "spark-clu"; ` +
+        `driver pod spark-clu/${POD} was deleted (it cannot start without it). Check the submitter's RBAC (create secrets in spark-clu)`,
+    );
+    expect(api.count('DELETE', `/pods/${POD}`)).toBe(1);
+    expect(api.getPod('spark-clu', POD)).toBeUndefined();
+    expect(existsSync(env.SPARK_JOB_XCOM_FILE)).toBe(false);
+  });
+
+  test('authentication confs are spark-job\'s for Kubernetes apps, and free for standalone ones', async () => {
+    for (const conf of ['spark.authenticate=false', 'spark.network.crypto.enabled=false', 'spark.authenticate.secret=abc', 'spark.authenticate.secret.executor.file=/x']) {
+      const run = await runCli(['submit', '--name', 'a', '--run-id', 'r', '--', '--conf', conf, 'local:///a.py'], env);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`--conf ${conf.split('=')[0]} is set by spark-job (every Kubernetes app authenticates with a key of its own) and cannot be overridden`);
+    }
+    const standalone = await runCli(
+      ['submit', '--name', 'a', '--run-id', 'r', '--target', 'standalone', '--master-url', 'spark://m:7077', '--', '--conf', 'spark.authenticate=true', 'local:///a.py'],
+      { ...env, FAKE_SPARK_MODE: 'standalone' },
+    );
+    expect(standalone.code).toBe(0);
   });
 
   test('usage errors exit 2 naming the option', async () => {

@@ -8,6 +8,7 @@ import { podSecurityContext } from '../security';
 import { IMAGES } from '../versions';
 import { AIRFLOW_PORTS, Component, COMPONENT_NAMES, DAG_COMPONENTS, ResolvedAirflow } from './options';
 import { AIRFLOW_RUN_AS, AirflowPods, airflowLabels, BASE_SCRATCH, ScratchDir } from './pods';
+import type { AdminStep } from './auth';
 import type { EnvSpec, SecretConsumer } from './secrets';
 
 /** How one component runs: its workload kind, command, ports and probes. */
@@ -33,6 +34,8 @@ export interface ComponentContext {
   readonly dagEnv: readonly EnvSpec[];
   /** Writable directories the api-server needs for authentication. */
   readonly apiServerScratch: readonly ScratchDir[];
+  /** An init container of the api-server that sets up authentication (SimpleAuthManager's password file). */
+  readonly apiServerInit?: AdminStep;
 }
 
 const health = (path: string, port: number, periodSeconds: number, failureThreshold: number, timeoutSeconds = 5) =>
@@ -143,6 +146,11 @@ function addComponent(ctx: ComponentContext, component: Component, spec: Compone
   pods.mountFiles(workload, main, [...BASE_SCRATCH, ...(spec.extraScratch ?? [])], parsesDags);
   const wait = workload.addInitContainer(pods.container('wait-for-migrations', ['airflow', 'db', 'check-migrations', '--migration-wait-timeout', '600'], c.resources.task, ctx.env('db-migrate')));
   pods.mountFiles(workload, wait, BASE_SCRATCH, false);
+  if (component === 'apiServer' && ctx.apiServerInit) {
+    const step = ctx.apiServerInit;
+    const init = workload.addInitContainer(pods.container(step.name, step.args, c.resources.task, step.env));
+    pods.mountFiles(workload, init, [...BASE_SCRATCH, ...(spec.extraScratch ?? [])], false);
+  }
   if (parsesDags && c.dags instanceof GitSyncDagSource) pods.addGitSync(workload, c.dags);
   pods.finish(workload, selector);
   const images = [c.image, ...(parsesDags && c.dags instanceof GitSyncDagSource ? [IMAGES.gitSync] : [])];

@@ -9,6 +9,7 @@ import { containerSecurityContext, hardenPodSpec, podSecurityContext, RunAs } fr
 import { checkPinnedImage, isDns1123Subdomain, isIpv4Cidr, IssueCollector } from '../validation';
 import { IMAGES, POSTGRES_UID } from '../versions';
 import { nameJobAfterTemplate } from '../jobs';
+import type { AdminStep } from './auth';
 import type { ResolvedAirflow } from './options';
 import { AIRFLOW_RUN_AS, AirflowPods, airflowLabels, BASE_SCRATCH } from './pods';
 import type { EnvSpec } from './secrets';
@@ -191,14 +192,17 @@ export function addInClusterPostgres(scope: Construct, props: PostgresProps): vo
  * so a deploy that changes any of them runs a new Job once, and re-applying the same manifests is
  * a no-op. The components wait for it with `airflow db check-migrations`.
  */
-export function addMigration(scope: Construct, pods: AirflowPods, c: ResolvedAirflow, env: readonly EnvSpec[]): kplus.Job {
+export function addMigration(scope: Construct, pods: AirflowPods, c: ResolvedAirflow, env: readonly EnvSpec[], adminStep?: AdminStep): kplus.Job {
+  const waitForDb = pods.container('wait-for-db', ['airflow', 'db', 'check', '--retry', '60', '--retry-delay', '5'], c.resources.task, env);
+  const migrate = pods.container('migrate', ['airflow', 'db', 'migrate'], c.resources.task, env);
+  // With an admin step (the FAB admin user), it runs once the schema is there: migrate becomes an init container.
   const job = new kplus.Job(scope, 'Migrate', {
     metadata: { name: 'airflow-db-migrate', labels: airflowLabels('db-migrate') },
     backoffLimit: 6,
     automountServiceAccountToken: false,
     securityContext: podSecurityContext(AIRFLOW_RUN_AS),
-    containers: [pods.container('migrate', ['airflow', 'db', 'migrate'], c.resources.task, env)],
-    initContainers: [pods.container('wait-for-db', ['airflow', 'db', 'check', '--retry', '60', '--retry-delay', '5'], c.resources.task, env)],
+    containers: [adminStep ? pods.container(adminStep.name, adminStep.args, c.resources.task, adminStep.env) : migrate],
+    initContainers: adminStep ? [waitForDb, migrate] : [waitForDb],
   });
   for (const container of [...job.initContainers, ...job.containers]) pods.mountFiles(job, container, BASE_SCRATCH, false);
   pods.finish(job, selectorLabels('airflow', 'db-migrate', 'airflow'));

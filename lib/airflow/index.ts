@@ -17,7 +17,7 @@ import { Construct } from 'constructs';
 import { ConfigMapDagSource } from '../dag-source';
 import { selectorLabels, selectPods } from '../labels';
 import { ValidationError } from '../validation';
-import { simpleAuthentication } from './auth';
+import { authentication } from './auth';
 import { addComponents } from './components';
 import { renderAirflowConfig } from './configuration';
 import { addInClusterPostgres, addMigration, InClusterDatabase } from './database';
@@ -29,6 +29,7 @@ import { AIRFLOW_SECRET_KEYS, airflowSecretEnv, EnvSpec, requestAirflowSecrets, 
 
 export { AIRFLOW_PORTS, AirflowComponentResources, AirflowExecutor, AirflowLogPersistence, AirflowLogsOptions, AirflowProps, AirflowUiOptions, DAG_COMPONENTS, DEFAULT_AIRFLOW_UI_NODE_PORT, ResolvedAirflow, resolveAirflow } from './options';
 export { AirflowDatabase, ExternalDatabase, ExternalDatabaseOptions, IN_CLUSTER_DATABASE, InClusterDatabase, InClusterDatabaseOptions } from './database';
+export { AirflowAuthManager, AirflowAuthOptions, AUTH_MANAGER_CLASSES, MIN_ADMIN_PASSWORD_LENGTH } from './auth';
 export { AIRFLOW_SECRET_KEYS, AirflowSecretsOptions, SECRET_CONSUMERS, SecretConsumer } from './secrets';
 
 /**
@@ -74,7 +75,8 @@ export class Airflow extends Construct {
       automountToken: true,
     });
 
-    const auth = simpleAuthentication();
+    const env = (consumer: SecretConsumer) => airflowSecretEnv(c, consumer);
+    const auth = authentication(c, env('db-migrate'));
     const configMap = new kplus.ConfigMap(this, 'Config', {
       metadata: { name: 'airflow-config', labels: airflowLabels('config') },
       data: { 'airflow.cfg': renderAirflowConfig(c, auth, this.dnsSuffix) },
@@ -95,11 +97,10 @@ export class Airflow extends Construct {
       addInClusterPostgres(this, { database: c.database, resources: c.resources.postgres, passwordSecret: pods.secretRef(c.secretName), passwordKey: AIRFLOW_SECRET_KEYS.postgresPassword });
     }
     requestAirflowSecrets(this, c, this.dnsSuffix);
-    const env = (consumer: SecretConsumer) => airflowSecretEnv(c, consumer);
-    this.migration = addMigration(this, pods, c, env('db-migrate'));
+    this.migration = addMigration(this, pods, c, env('db-migrate'), auth.migrationStep);
 
     const dagEnv: EnvSpec[] = Object.keys(c.dagEnvironment).sort().map((name) => ({ name, value: c.dagEnvironment[name] }));
-    this.components = addComponents({ scope: this, config: c, pods, serviceAccount: this.serviceAccount, env, dagEnv, apiServerScratch: auth.apiServerScratch });
+    this.components = addComponents({ scope: this, config: c, pods, serviceAccount: this.serviceAccount, env, dagEnv, apiServerScratch: auth.apiServerScratch, apiServerInit: auth.apiServerInit });
 
     const apiSelector = selectorLabels('airflow', 'api-server', 'airflow');
     this.apiService = new kplus.Service(this, 'ApiService', {

@@ -5,6 +5,7 @@ import { parseMemoryBytes } from '../quantity';
 import { checkDns1123Label, checkNodePort, checkPinnedImage, isDns1123Subdomain, IssueCollector, ValidationIssue } from '../validation';
 import { IMAGES } from '../versions';
 import { AirflowDatabase, InClusterDatabase, validateDatabase } from './database';
+import { AirflowAuthOptions, ResolvedAirflowAuth, resolveAuth } from './auth';
 import type { AirflowSecretsOptions } from './secrets';
 
 /** Executors the platform supports. */
@@ -91,6 +92,8 @@ export interface AirflowProps {
   readonly database?: AirflowDatabase;
   /** @default - "airflow-secrets", generated in-cluster */
   readonly secrets?: AirflowSecretsOptions;
+  /** @default - the FAB auth manager with the user "admin" (see AirflowAuthOptions) */
+  readonly auth?: AirflowAuthOptions;
   /** @default - not exposed */
   readonly ui?: AirflowUiOptions;
   /** @default - task logs in emptyDirs (see AirflowLogsOptions.persistence) */
@@ -162,6 +165,7 @@ export interface ResolvedAirflow {
   readonly database: AirflowDatabase;
   readonly secretName: string;
   readonly bootstrapSecrets: boolean;
+  readonly auth: ResolvedAirflowAuth;
   readonly ui: { readonly expose: boolean; readonly nodePort: number; readonly baseUrl: string };
   readonly logPersistence?: { readonly sizeGiB: number; readonly storageClassName?: string };
   readonly resources: Readonly<Record<Component | 'postgres' | 'task' | 'gitSync', ParsedResources>>;
@@ -198,6 +202,7 @@ export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { 
   const secretName = props.secrets?.name ?? 'airflow-secrets';
   checkDns1123Label(issues, 'secrets.name', secretName);
   const bootstrapSecrets = props.secrets?.bootstrap ?? true;
+  const auth = resolveAuth(props.auth, (field, value, allowed) => issues.add(field, value, allowed));
 
   const expose = props.ui?.expose ?? false;
   const nodePort = props.ui?.nodePort ?? DEFAULT_AIRFLOW_UI_NODE_PORT;
@@ -254,7 +259,7 @@ export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { 
   return {
     issues: [],
     resolved: {
-      namespace, image, executor, dags, database, secretName, bootstrapSecrets,
+      namespace, image, executor, dags, database, secretName, bootstrapSecrets, auth,
       ui: { expose, nodePort, baseUrl },
       logPersistence,
       resources: resources as ResolvedAirflow['resources'],

@@ -11,6 +11,8 @@ export const AIRFLOW_SECRET_KEYS = {
   apiSecretKey: 'api-secret-key',
   /** `[api_auth] jwt_secret`: signs API and task execution tokens. */
   jwtSecret: 'jwt-secret',
+  /** Password of the Airflow admin user (lib/airflow/auth.ts): FAB's database user, or SimpleAuthManager's file. */
+  adminPassword: 'admin-password',
   /** Password of the in-cluster PostgreSQL user `airflow`. */
   postgresPassword: 'postgres-password',
   /** SQLAlchemy URL of the in-cluster database. */
@@ -20,7 +22,7 @@ export const AIRFLOW_SECRET_KEYS = {
 /** The Secret with Airflow's keys. */
 export interface AirflowSecretsOptions {
   /**
-   * Name of the Secret with `fernet-key`, `api-secret-key`, `jwt-secret` (and, for the in-cluster
+   * Name of the Secret with `fernet-key`, `api-secret-key`, `jwt-secret`, `admin-password` (and, for the in-cluster
    * database, `postgres-password` and `sql-alchemy-conn`).
    * @default "airflow-secrets"
    */
@@ -51,6 +53,7 @@ export function requestAirflowSecrets(scope: Construct, c: ResolvedAirflow, dnsS
       [AIRFLOW_SECRET_KEYS.fernetKey]: { generate: 'fernet' },
       [AIRFLOW_SECRET_KEYS.apiSecretKey]: { generate: 'token' },
       [AIRFLOW_SECRET_KEYS.jwtSecret]: { generate: 'token' },
+      [AIRFLOW_SECRET_KEYS.adminPassword]: { generate: 'token' },
       ...(inCluster ? {
         [AIRFLOW_SECRET_KEYS.postgresPassword]: { generate: 'token' },
         [AIRFLOW_SECRET_KEYS.sqlAlchemyConn]: {

@@ -12,6 +12,7 @@ import {
   AirflowExecutor,
   ContainerResources,
   ExternalDatabase,
+  MIN_ADMIN_PASSWORD_LENGTH,
   PlatformConfig,
   ValidationError,
   ValidationIssue,
@@ -55,6 +56,7 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
   { key: 'airflowFernetKey', type: 'secret', target: 'Secret airflow-secrets, key fernet-key', description: 'Fernet key encrypting connections and variables (32 url-safe base64 bytes); required' },
   { key: 'airflowApiSecretKey', type: 'secret', target: 'Secret airflow-secrets, key api-secret-key', description: 'api-server session secret; required' },
   { key: 'airflowJwtSecret', type: 'secret', target: 'Secret airflow-secrets, key jwt-secret', description: 'secret signing the task execution API tokens; required' },
+  { key: 'airflowAdminPassword', type: 'secret', target: 'Secret airflow-secrets, key admin-password', description: 'password of the Airflow admin user (auth.adminUsername, "admin"), at least 12 characters; required' },
   { key: 'sparkAuthSecret', type: 'secret', target: 'Secret <spark.authentication.secretName> (spark-auth), key secret', description: 'shared secret of Spark RPC authentication and encryption; required unless spark.authentication.enabled is false' },
   { key: 'airflowPostgresPassword', type: 'secret', target: 'Secret airflow-secrets, keys postgres-password and sql-alchemy-conn', description: 'password of the in-cluster PostgreSQL; required when the environment uses AirflowDatabase.inCluster() (dev)' },
   { key: 'airflowDatabaseUrl', type: 'secret', target: 'Secret <database.secretName> (airflow-database), key <database.secretKey> (connection)', description: 'SQLAlchemy URL of the external database; required when the environment uses AirflowDatabase.external() (staging, prod)' },
@@ -314,7 +316,7 @@ export function sparkAuthenticationEnabled(config: PlatformConfig): boolean {
 export function requiredSecretKeys(config: PlatformConfig): string[] {
   const external = config.airflow?.database instanceof ExternalDatabase;
   return [
-    'airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret',
+    'airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'airflowAdminPassword',
     ...(sparkAuthenticationEnabled(config) ? ['sparkAuthSecret'] : []),
     external ? 'airflowDatabaseUrl' : 'airflowPostgresPassword',
   ];
@@ -339,6 +341,10 @@ export function checkSecrets(stack: string, config: PlatformConfig, source: Conf
   const fernet = source.get('airflowFernetKey');
   if (fernet !== undefined && fernet !== '' && !isFernetKey(fernet)) {
     problems.push(`${fullKey('airflowFernetKey')} (value not shown) must be a Fernet key: 32 bytes in url-safe base64, 44 characters, e.g. from \`python -c "import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())"\``);
+  }
+  const admin = source.get('airflowAdminPassword');
+  if (admin !== undefined && admin !== '' && admin.length < MIN_ADMIN_PASSWORD_LENGTH) {
+    problems.push(`${fullKey('airflowAdminPassword')} (value not shown) must be at least ${MIN_ADMIN_PASSWORD_LENGTH} characters, e.g. from \`openssl rand -base64 24\``);
   }
   const unused = ['airflowDatabaseUrl', 'airflowPostgresPassword', 'sparkAuthSecret'].filter((k) => !required.includes(k) && source.get(k) !== undefined);
   for (const key of unused) {

@@ -27,6 +27,8 @@ export interface PlatformSecrets {
   readonly airflowFernetKey: pulumi.Input<string>;
   readonly airflowApiSecretKey: pulumi.Input<string>;
   readonly airflowJwtSecret: pulumi.Input<string>;
+  /** Password of the Airflow admin user. */
+  readonly airflowAdminPassword: pulumi.Input<string>;
   /** For a Spark cluster with RPC authentication (the default). */
   readonly sparkAuthSecret?: pulumi.Input<string>;
   /** For an environment with an external database. */
@@ -136,6 +138,7 @@ export class Platform extends pulumi.ComponentResource {
       [AIRFLOW_SECRET_KEYS.fernetKey]: s.airflowFernetKey,
       [AIRFLOW_SECRET_KEYS.apiSecretKey]: s.airflowApiSecretKey,
       [AIRFLOW_SECRET_KEYS.jwtSecret]: s.airflowJwtSecret,
+      [AIRFLOW_SECRET_KEYS.adminPassword]: s.airflowAdminPassword,
     };
     const secrets: k8s.core.v1.Secret[] = [];
     const database = config.airflow?.database;

@@ -53,6 +53,7 @@ export function deployStack(): Platform {
     airflowFernetKey: cfg.requireSecret('airflowFernetKey'),
     airflowApiSecretKey: cfg.requireSecret('airflowApiSecretKey'),
     airflowJwtSecret: cfg.requireSecret('airflowJwtSecret'),
+    airflowAdminPassword: cfg.requireSecret('airflowAdminPassword'),
     sparkAuthSecret: optionalSecret('sparkAuthSecret'),
     airflowDatabaseUrl: optionalSecret('airflowDatabaseUrl'),
     airflowPostgresPassword: optionalSecret('airflowPostgresPassword'),

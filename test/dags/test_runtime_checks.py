@@ -58,6 +58,8 @@ def test_complete_contract_runs_the_operator():
         ({"conf": {"spark.kubernetes.driver.pod.name": "x"}}, "is set by spark-job"),
         ({"spark_args": ["--master", "local"]}, "--master is set by spark-job"),
         ({"spark_args": ["--deploy-mode=client"]}, "is set by spark-job"),
+        ({"conf": {"spark.authenticate": "false"}}, "spark.authenticate is set by spark-job for Kubernetes apps"),
+        ({"conf": {"spark.network.crypto.enabled": "false"}}, "each authenticates with a key of its own"),
         ({"target": "yarn"}, 'target must be "k8s" or "standalone"'),
         ({"app_name": " "}, "app_name must not be empty"),
     ],
@@ -66,6 +68,18 @@ def test_dag_author_errors_fail_at_parse_time(kwargs, message):
     args = {"app_name": "a", "application": "local:///x.jar", **kwargs}
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         spark_tasks.SparkApp(platform=spark_tasks.SparkPlatform.from_env(SAMPLE_ENV), **args)
+
+
+def test_standalone_apps_may_set_authentication_confs():
+    # the standalone cluster's own secret decides there; the helper sets spark.authenticate itself
+    app = spark_tasks.SparkApp(
+        platform=spark_tasks.SparkPlatform.from_env(SAMPLE_ENV),
+        app_name="a",
+        application="local:///x.py",
+        target="standalone",
+        conf={"spark.network.crypto.enabled": "true"},
+    )
+    assert "spark.network.crypto.enabled=true" in app.spark_submit_arguments()
 
 
 def test_a_pipeline_is_a_few_lines():

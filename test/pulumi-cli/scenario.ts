@@ -130,6 +130,7 @@ async function main(): Promise<number> {
     airflowFernetKey: randomBytes(32).toString('base64url') + '=',
     airflowApiSecretKey: randomBytes(32).toString('hex'),
     airflowJwtSecret: randomBytes(32).toString('hex'),
+    airflowAdminPassword: randomBytes(18).toString('base64url'),
     sparkAuthSecret: randomBytes(32).toString('hex'),
     airflowPostgresPassword: randomBytes(24).toString('hex'),
     airflowDatabaseUrl: `postgresql+psycopg2://airflow:${randomBytes(16).toString('hex')}@db.example.com:5432/airflow`,
@@ -152,8 +153,8 @@ async function main(): Promise<number> {
     if (!stacks[name]) {
       const stack = await selectStack(name, { workDir: work, envVars });
       const needed = name === 'dev'
-        ? ['airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'sparkAuthSecret', 'airflowPostgresPassword']
-        : ['airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'sparkAuthSecret', 'airflowDatabaseUrl'];
+        ? ['airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'airflowAdminPassword', 'sparkAuthSecret', 'airflowPostgresPassword']
+        : ['airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'airflowAdminPassword', 'sparkAuthSecret', 'airflowDatabaseUrl'];
       await stack.setAllConfig(Object.fromEntries(needed.map((k) => [`spark-airflow:${k}`, { value: secrets[k], secret: true }])));
       stacks[name] = stack;
     }

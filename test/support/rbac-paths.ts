@@ -11,7 +11,9 @@
  * - patching or updating a ConfigMap runs code in every pod that mounts it (DAG files, airflow.cfg,
  *   pod templates): that workload's identity and Secrets;
  * - patching Services redirects the traffic of the namespace (recorded, not followed);
- * - RBAC objects or ServiceAccount tokens: the whole namespace.
+ * - RBAC objects or ServiceAccount tokens: the whole namespace;
+ * - creating Secrets mints a token for any ServiceAccount of the namespace (a Secret of type
+ *   `kubernetes.io/service-account-token`): counted, conservatively, as those identities.
  *
  * The closure over these edges is each identity's reach.
  */
@@ -149,6 +151,7 @@ export function reach(objects: readonly K8sObject[], start: Ref): Reach {
       if (WORKLOADS.includes(g.resource) && ['create', 'update', 'patch'].includes(g.verb)) ownNamespace(ns);
       if (applies(g, 'pods/exec', ['create'])) ownNamespace(ns);
       if (['roles', 'rolebindings', 'serviceaccounts/token'].includes(g.resource) && ['create', 'update', 'patch', 'bind', 'escalate'].includes(g.verb)) ownNamespace(ns);
+      if (applies(g, 'secrets', ['create'])) queue.push(...accountsIn(ns));
       if (applies(g, 'services', WRITE)) serviceNamespaces.add(ns);
       if (applies(g, 'configmaps', ['update', 'patch'])) {
         for (const name of g.resourceNames ?? ['*']) {

@@ -24,7 +24,7 @@ export interface FakePod {
     deletionTimestamp?: string;
     labels?: Record<string, string>;
   };
-  spec?: { containers: { name: string; image?: string }[] };
+  spec?: { containers: { name: string; image?: string }[]; volumes?: { name: string; secret?: { secretName: string } }[] };
   status?: Record<string, unknown>;
 }
 
@@ -51,8 +51,25 @@ export interface RecordedRequest {
   readonly authorization: string | undefined;
 }
 
+/** A Secret as created through the fake (POST .../secrets). */
+export interface FakeSecret {
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[];
+  };
+  type?: string;
+  immutable?: boolean;
+  data?: Record<string, string>;
+}
+
 export class FakeKube {
   readonly requests: RecordedRequest[] = [];
+  /** Secrets created through the API, by namespace/name. */
+  readonly secrets = new Map<string, FakeSecret>();
+  /** Answer Secret creation with this status (e.g. 403: no RBAC for secrets). */
+  failSecretCreate: number | undefined;
   private readonly pods = new Map<string, FakePod>();
   private readonly logs = new Map<string, LogLine[]>();
   private watchers: Watcher[] = [];
@@ -250,6 +267,13 @@ export class FakeKube {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
     this.requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, authorization: req.headers.authorization });
+    if (req.method === 'POST') {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (body += c));
+      req.on('end', () => this.handlePost(req, res, url, body));
+      return;
+    }
     req.resume();
     const send = (code: number, body: unknown): void => {
       const text = JSON.stringify(body);
@@ -345,6 +369,47 @@ export class FakeKube {
       return;
     }
     status(405, 'MethodNotAllowed', `${req.method} not supported by the fake`);
+  }
+
+  /** POST of a pod (the fake spark-submit creating its driver) or a Secret. */
+  private handlePost(req: IncomingMessage, res: ServerResponse, url: URL, body: string): void {
+    const send = (code: number, obj: unknown): void => {
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(obj));
+    };
+    const status = (code: number, reason: string, message: string): void =>
+      send(code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) {
+      status(401, 'Unauthorized', 'Unauthorized');
+      return;
+    }
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|secrets)$/.exec(url.pathname);
+    if (!m) {
+      status(404, 'NotFound', `the server could not find the requested resource ${url.pathname}`);
+      return;
+    }
+    const [, namespace, kind] = m;
+    const obj = JSON.parse(body) as { metadata: { name: string } };
+    const key = `${namespace}/${obj.metadata.name}`;
+    if (kind === 'pods') {
+      if (this.pods.has(key)) {
+        status(409, 'AlreadyExists', `pods "${obj.metadata.name}" already exists`);
+        return;
+      }
+      send(201, this.setPod({ ...(obj as FakePod), metadata: { ...(obj as FakePod).metadata, namespace } }));
+      return;
+    }
+    if (this.failSecretCreate !== undefined) {
+      status(this.failSecretCreate, 'Forbidden', `secrets is forbidden: User "system:serviceaccount:spark-clu-jobs:spark-submitter" cannot create resource "secrets" in API group "" in the namespace "${namespace}"`);
+      return;
+    }
+    if (this.secrets.has(key)) {
+      status(409, 'AlreadyExists', `secrets "${obj.metadata.name}" already exists`);
+      return;
+    }
+    const secret = { ...(obj as FakeSecret), metadata: { ...(obj as FakeSecret).metadata, namespace } };
+    this.secrets.set(key, secret);
+    send(201, secret);
   }
 
   private serveLog(res: ServerResponse, namespace: string, name: string, query: URLSearchParams): void {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 /**
  * A SPARK_HOME whose bin/spark-submit records its arguments (one per line) to
  * $FAKE_SPARK_ARGS and then, by $FAKE_SPARK_MODE:
- *   deployed:   prints Spark 3.3+'s deployment line built from its own arguments, exits 0
+ *   deployed:   creates the driver pod in the fake API at $FAKE_KUBE_URL (when set), prints
+ *               Spark 3.3+'s deployment line built from its own arguments, exits 0
  *   replay:     prints $FAKE_SPARK_STDOUT / $FAKE_SPARK_STDERR files, exits $FAKE_SPARK_EXIT
  *   sleep:      waits (for signal tests), reports SIGTERM
  *   standalone: prints a client-mode driver's registration line, exits $FAKE_SPARK_EXIT
@@ -21,7 +22,7 @@ printf '%s\\n' "$@" > "$FAKE_SPARK_ARGS"
 if [ -n "\${FAKE_SPARK_CONF_COPY:-}" ] && [ -n "\${SPARK_CONF_DIR:-}" ]; then
   { stat -c '%a' "$SPARK_CONF_DIR/spark-defaults.conf"; cat "$SPARK_CONF_DIR/spark-defaults.conf"; echo "dir=$SPARK_CONF_DIR"; } > "$FAKE_SPARK_CONF_COPY"
 fi
-name=; ns=; pod=
+name=; ns=; pod=; secret=
 prev=
 for a in "$@"; do
   case "$prev" in
@@ -30,12 +31,25 @@ for a in "$@"; do
       case "$a" in
         spark.kubernetes.namespace=*) ns="\${a#*=}" ;;
         spark.kubernetes.driver.pod.name=*) pod="\${a#*=}" ;;
+        spark.kubernetes.driver.secrets.*) secret="\${a#spark.kubernetes.driver.secrets.}"; secret="\${secret%%=*}" ;;
       esac ;;
   esac
   prev="$a"
 done
 case "$FAKE_SPARK_MODE" in
   deployed)
+    if [ -n "\${FAKE_KUBE_URL:-}" ]; then
+      # as spark-submit does: create the driver pod, mounting the Secrets named by the confs
+      FAKE_POD="$pod" FAKE_NS="$ns" FAKE_SECRET="$secret" node -e '
+        const e = process.env;
+        const volumes = e.FAKE_SECRET ? [{ name: e.FAKE_SECRET + "-volume", secret: { secretName: e.FAKE_SECRET } }] : [];
+        const body = { apiVersion: "v1", kind: "Pod", metadata: { name: e.FAKE_POD, namespace: e.FAKE_NS },
+          spec: { containers: [{ name: "spark-kubernetes-driver" }], volumes }, status: { phase: "Pending" } };
+        fetch(e.FAKE_KUBE_URL + "/api/v1/namespaces/" + e.FAKE_NS + "/pods", { method: "POST", body: JSON.stringify(body),
+          headers: { authorization: "Bearer " + e.FAKE_KUBE_TOKEN, "content-type": "application/json" } })
+          .then((r) => { if (r.status !== 201) { console.error("fake spark-submit: POST pod " + r.status); process.exit(1); } });
+      ' || exit 1
+    fi
     echo "26/11/23 14:00:01 WARN Utils: Kubernetes master URL uses HTTP instead of HTTPS." >&2
     echo "26/11/23 14:00:02 INFO Client: Deployed Spark application $name with application ID spark-feedc0ffee0123456789abcdef012345 and submission ID $ns:$pod into Kubernetes" >&2
     exit 0 ;;

@@ -5,9 +5,10 @@
  *
  * Environment: KUBECONFIG, NODE_IP (node.sh env), CLUSTER_DIST (default dist/dev).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect as tcpConnect } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AirflowClient } from './airflow';
 import { Checks, CheckFailure, expect, waitFor } from './checks';
 import { apiStatus, connect, PodRecorder, run, runPod, type Cluster, type SeenPod } from './kube';
@@ -126,14 +127,15 @@ export async function main(): Promise<number> {
   }, [ready]);
 
   // ---- Airflow: log in as the README says ------------------------------------------------------------
-  await checks.run('log in to the REST API with the password the README points to (api-server log)', async () => {
-    const r = await run('kubectl', ['-n', p.namespace, 'logs', 'deploy/airflow-api-server'], MINUTE);
-    const password = /Password for user 'admin': (\S+)/.exec(r.stdout + r.stderr)?.[1];
-    expect(password, `no "Password for user 'admin'" line in the api-server log (kubectl logs exited ${r.code})`);
+  const loggedIn = 'log in to the REST API as the README says: user admin, password from the Secret (never in the log)';
+  let adminPassword = '';
+  await checks.run(loggedIn, async () => {
+    adminPassword = await readAdminPassword(p);
     airflow = new AirflowClient(p.airflowUi);
-    await airflow.login('admin', password);
+    await airflow.login('admin', adminPassword);
+    await expectLoginRefused(p, 'admin', `${adminPassword}x`);
+    await expectPasswordNotLogged(p, adminPassword);
   }, [ready]);
-  const loggedIn = 'log in to the REST API with the password the README points to (api-server log)';
 
   await checks.run('both DAGs are parsed with no import errors', async () => {
     const a = airflow as AirflowClient;
@@ -150,10 +152,10 @@ export async function main(): Promise<number> {
 
   // ---- spark_on_kubernetes: the happy path -------------------------------------------------------------
   // One after the other: on two cores, running both at once takes as long and blurs their timings.
-  const k8s = await sparkOnKubernetes(checks, p, () => airflow as AirflowClient, recorder, dagsReady);
+  const k8s = await sparkOnKubernetes(checks, cluster, p, () => airflow as AirflowClient, recorder, dagsReady);
   await sparkStandalone(checks, p, () => airflow as AirflowClient, dagsReady,
     checks.results.some((r) => r.name === dagsReady && r.ok) ? startRun(airflow as AirflowClient, 'spark_standalone', runId('ok')) : undefined);
-  await logsSurviveRestart(checks, cluster, p, () => airflow as AirflowClient, k8s);
+  await logsSurviveRestart(checks, cluster, p, () => airflow as AirflowClient, k8s, () => adminPassword);
   await failurePaths(checks, cluster, p, () => airflow as AirflowClient, recorder, k8s);
   await tokensWhereUsed(checks, recorder, k8s);
   await networkPolicies(checks, cluster, p, ready);
@@ -180,6 +182,8 @@ export async function main(): Promise<number> {
     const r = await run('kubectl', ['diff', '--server-side', '-f', DIST], 2 * MINUTE);
     expect(r.code === 0, `kubectl diff exited ${r.code}:\n${r.stdout.slice(0, 3000)}${r.stderr}`);
   }, [ready]);
+
+  await fabLogin(checks, p, ready);
 
   recorder.stop();
   await checks.run('kubectl delete -f dist/dev/ removes everything: both namespaces, the pods Spark created, the volumes', async () => {
@@ -246,15 +250,50 @@ function runId(label: string): string {
   return `cluster-${label}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 }
 
+/**
+ * Another app's executor: a pod with the executor labels (so the NetworkPolicies let it reach
+ * every driver's RPC port) that first checks the TCP port is open, then runs Spark's own executor
+ * backend against the driver with a key that is not the app's. Started once the first driver
+ * that was not there before has a running executor (its RPC server is up).
+ */
+function startIntruder(cluster: Cluster, p: Platform, recorder: PodRecorder): { done: Promise<{ driver: string; result: { exitCode?: number; log: string } }> } {
+  const before = new Set(recorder.pods({ 'spark-role': 'driver' }).map((d) => d.name));
+  const done = (async () => {
+    const driver = await waitFor('a new driver pod with a running executor (to aim the intruder at)', 10 * MINUTE, async () => {
+      const d = recorder.pods({ 'spark-role': 'driver' }).find((x) => !before.has(x.name) && x.last.status?.phase === 'Running' && x.last.status.podIP);
+      const app = d?.labels['spark-app-selector'];
+      return d && app && recorder.pods({ 'spark-role': 'executor', 'spark-app-selector': app }).some((e) => e.last.status?.phase === 'Running') ? d : undefined;
+    }, 250);
+    const ip = driver.last.status?.podIP as string;
+    const script = [
+      `if timeout 5 bash -c 'exec 3<>/dev/tcp/${ip}/7078'; then echo "intruder: tcp ${ip}:7078 open"; else echo "intruder: tcp ${ip}:7078 closed"; fi`,
+      'export _SPARK_AUTH_SECRET=not-the-apps-key',
+      `exec java -Xmx192m -cp '/opt/spark/jars/*' -Dspark.authenticate=true -Dspark.network.crypto.enabled=true -Dspark.rpc.askTimeout=20s`
+        + ` org.apache.spark.executor.CoarseGrainedExecutorBackend --driver-url spark://CoarseGrainedScheduler@${ip}:7078`
+        + ' --executor-id intruder --hostname "$(hostname -i)" --cores 1 --app-id intruder --resourceProfileId 0',
+    ].join('\n');
+    const result = await runPod(cluster, {
+      namespace: p.jobsNamespace, name: 'probe-intruder-executor', image: p.jobImage, tmp: true, memory: '512Mi',
+      labels: { 'spark-role': 'executor', 'spark-app-selector': 'spark-intruder' },
+      command: ['bash', '-c', script], timeoutMs: 3 * MINUTE,
+    });
+    return { driver: driver.name, result };
+  })();
+  done.catch(() => undefined);
+  return { done };
+}
+
 async function sparkOnKubernetes(
-  checks: Checks, p: Platform, airflow: () => AirflowClient, recorder: PodRecorder, dagsReady: string,
+  checks: Checks, cluster: Cluster, p: Platform, airflow: () => AirflowClient, recorder: PodRecorder, dagsReady: string,
 ): Promise<K8sRun> {
   const dag = 'spark_on_kubernetes';
   const id = runId('ok');
   const result: { driverPod?: string } = {};
   const name = `${dag} succeeds when triggered through the REST API`;
+  let intruder: ReturnType<typeof startIntruder> | undefined;
   await checks.run(name, async () => {
     const t = Date.now();
+    intruder = startIntruder(cluster, p, recorder);
     await airflow().trigger(dag, id);
     const r = await airflow().waitForRun(dag, id, 15 * MINUTE);
     checks.time(`${dag}: trigger to ${r.state}`, (Date.now() - t) / 1000);
@@ -298,6 +337,38 @@ async function sparkOnKubernetes(
     const log = await airflow().taskLog(dag, id, 'monitor', 1);
     expect(log.includes('Running Spark version'), 'no "Running Spark version" line (driver log) in the monitor task log');
     expect(/orders_report: orders=\d+ regions=\d+ revenue=\d+ lines=\d+ check=ok/.test(log), 'the app\'s "orders_report: ... check=ok" line is not in the monitor task log');
+  }, [name]);
+
+  await checks.run(`${dag}: the app authenticates and encrypts with a key of its own, from a Secret its driver pod owns, never a pod env var`, async () => {
+    const driver = recorder.pods().find((s) => s.name === result.driverPod);
+    expect(driver, `the driver pod ${result.driverPod} was never seen`);
+    const log = await airflow().taskLog(dag, id, 'monitor', 1);
+    expect(/SecurityManager: authentication enabled/.test(log), 'the driver log has no "SecurityManager: authentication enabled"');
+    const appId = driver.labels['spark-app-selector'];
+    const pods = [driver, ...recorder.pods({ 'spark-role': 'executor', 'spark-app-selector': appId })];
+    const secretNames = new Set(pods.flatMap((pod) => (pod.last.spec?.volumes ?? []).map((v) => v.secret?.secretName).filter((n): n is string => !!n?.startsWith('spark-app-auth-'))));
+    expect(secretNames.size === 1, `driver and executors mount ${secretNames.size} spark-app-auth Secrets: ${[...secretNames].join(', ')}`);
+    for (const pod of pods) {
+      const env = (pod.last.spec?.containers ?? []).flatMap((c) => (c.env ?? []).map((e) => e.name));
+      expect(!env.includes('SPARK_AUTH_SECRET') && !env.includes('_SPARK_AUTH_SECRET'), `${pod.name} has the key as an env var`);
+    }
+    const [secretName] = [...secretNames];
+    const secret = await cluster.core.readNamespacedSecret({ namespace: p.jobsNamespace, name: secretName });
+    const owner = secret.metadata?.ownerReferences?.[0];
+    expect(owner?.kind === 'Pod' && owner.name === driver.name && owner.uid === driver.last.metadata?.uid, `Secret ${secretName} owner: ${JSON.stringify(owner)}`);
+    expect(Buffer.from(secret.data?.secret ?? '', 'base64').length === 32, 'the key is not 32 random bytes');
+    expect(!log.includes(secret.data?.secret ?? '#'), 'the key appears in the task log');
+  }, [`${dag}: driver and executor pods ran, executors registered with the driver`]);
+
+  await checks.run(`${dag}: an executor of another app reaches the driver's port but is refused (it has not the app's key)`, async () => {
+    expect(intruder, 'the intruder was not started');
+    const { driver, result: r } = await intruder.done;
+    const tail = r.log.split('\n').slice(-12).join('\n');
+    expect(new RegExp(`tcp \\S+:7078 open`).test(r.log), `the intruder could not even open a TCP connection to ${driver}:7078 (the check proves nothing):\n${tail}`);
+    expect(r.exitCode !== undefined && r.exitCode !== 0, `the intruder exited ${r.exitCode}:\n${tail}`);
+    expect(!/Successfully registered with driver|Connecting to driver/.test(r.log), `the intruder got past the handshake:\n${tail}`);
+    const reason = /[Aa]uthenticat\w*|AEADBadTag\w*|GeneralSecurityException|SaslException/.exec(r.log)?.[0];
+    expect(reason, `no sign of a refused handshake in the intruder's log:\n${tail}`);
   }, [name]);
 
   await checks.run(`${dag}: the deferrable monitor task deferred and resumed (the triggerer followed the driver)`, async () => {
@@ -344,13 +415,17 @@ async function sparkStandalone(checks: Checks, p: Platform, airflow: () => Airfl
   }, [name]);
 }
 
-async function logsSurviveRestart(checks: Checks, cluster: Cluster, p: Platform, airflow: () => AirflowClient, run: K8sRun): Promise<void> {
+async function logsSurviveRestart(checks: Checks, cluster: Cluster, p: Platform, airflow: () => AirflowClient, run: K8sRun, adminPassword: () => string): Promise<void> {
   const dag = 'spark_on_kubernetes';
+  // The api-server restarts at the same time (one wait for both): the admin password must not change.
+  const apiServerPods = async () => (await cluster.core.listNamespacedPod({ namespace: p.namespace, labelSelector: 'app.kubernetes.io/component=api-server' })).items;
+  const oldApi = (await apiServerPods()).map((pod) => pod.metadata?.uid);
   await checks.run('task logs survive a restart of the scheduler (log persistence)', async () => {
     const before = await airflow().taskLog(dag, run.runId, 'monitor', 1);
     expect(before.includes('Running Spark version'), 'the monitor task log has no driver log to compare');
     const old = await cluster.core.readNamespacedPod({ namespace: p.namespace, name: 'airflow-scheduler-0' });
     await cluster.core.deleteNamespacedPod({ namespace: p.namespace, name: 'airflow-scheduler-0' });
+    for (const pod of await apiServerPods()) await cluster.core.deleteNamespacedPod({ namespace: p.namespace, name: pod.metadata?.name as string });
     await waitFor('a new airflow-scheduler-0 to be Ready', 5 * MINUTE, async (state) => {
       const pod = await cluster.core.readNamespacedPod({ namespace: p.namespace, name: 'airflow-scheduler-0' }).catch(() => undefined);
       const ready = pod?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
@@ -365,6 +440,93 @@ async function logsSurviveRestart(checks: Checks, cluster: Cluster, p: Platform,
       return after.includes('Running Spark version') && after.includes('check=ok') ? true : undefined;
     }, 5000);
   }, [`${dag}: the monitor task's log is the driver's log, with the app's shuffle, broadcast and large results checked`]);
+
+  await checks.run('after an api-server restart the admin logs in with the same password (SimpleAuthManager reads it from the Secret, never generates one)', async () => {
+    await waitFor('a new, Ready api-server pod', 5 * MINUTE, async (state) => {
+      const pods = await apiServerPods();
+      state.last = pods.map((pod) => `${pod.metadata?.name} ready=${pod.status?.conditions?.find((c) => c.type === 'Ready')?.status}`).join(', ');
+      return pods.length === 1 && !oldApi.includes(pods[0].metadata?.uid) && pods[0].status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+    });
+    expect(adminPassword() !== '', 'no admin password from the first login');
+    await airflow().login('admin', adminPassword());
+    await expectPasswordNotLogged(p, adminPassword());
+  }, ['log in to the REST API as the README says: user admin, password from the Secret (never in the log)']);
+}
+
+/**
+ * staging and prod log in through the FAB auth manager. Here: dist/dev synthesized again with
+ * `airflow.auth.manager: "fab"` (by the build's own synth) and applied over the running platform;
+ * the new migration Job creates the admin user from the same Secret, and the user logs in with it.
+ */
+async function fabLogin(checks: Checks, p: Platform, ready: string): Promise<void> {
+  await checks.run('the FAB auth manager (staging, prod): the migration Job creates the admin from the Secret, who logs in with it; a wrong password is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sak-dev-fab-'));
+    try {
+      const script = [
+        `const { synthAll } = require(${JSON.stringify(resolve('build/stacks/synth.js'))});`,
+        `const { dev } = require(${JSON.stringify(resolve('build/stacks/dev.js'))});`,
+        `synthAll({ dev: { ...dev, airflow: { ...dev.airflow, auth: { manager: 'fab' } } } }, ${JSON.stringify(dir)});`,
+      ].join('\n');
+      const synth = await run('node', ['-e', script], 2 * MINUTE);
+      expect(synth.code === 0, `synth of dev with the FAB auth manager exited ${synth.code}: ${synth.stderr.slice(0, 2000)}`);
+      const variant = loadManifests(join(dir, 'dev'));
+      const job = find(variant, 'Job').find((j) => j.metadata.name.startsWith('airflow-db-migrate-'));
+      expect(job, 'no airflow-db-migrate Job in the FAB variant');
+      const t = Date.now();
+      const apply = await run('kubectl', ['apply', '--server-side', '--force-conflicts', '-f', join(dir, 'dev')], 2 * MINUTE);
+      expect(apply.code === 0, `kubectl apply of the FAB variant exited ${apply.code}: ${apply.stderr}`);
+      const done = await run('kubectl', ['-n', p.namespace, 'wait', '--for=condition=complete', `job/${job.metadata.name}`, '--timeout=300s'], 6 * MINUTE);
+      expect(done.code === 0, `Job ${job.metadata.name} did not complete: ${done.stdout}${done.stderr}`);
+      const jobLog = await run('kubectl', ['-n', p.namespace, 'logs', `job/${job.metadata.name}`, '-c', 'admin-user'], MINUTE);
+      expect(/created the admin user admin \(role Admin\)/.test(jobLog.stdout), `the admin-user step did not create the admin:\n${jobLog.stdout.slice(-1500)}${jobLog.stderr}`);
+      const rollout = await run('kubectl', ['-n', p.namespace, 'rollout', 'status', 'deploy/airflow-api-server', '--timeout=300s'], 6 * MINUTE);
+      expect(rollout.code === 0, `the api-server did not roll out with the FAB auth manager: ${rollout.stdout}${rollout.stderr}`);
+      checks.time('FAB variant: apply to api-server rolled out', (Date.now() - t) / 1000);
+      const password = await readAdminPassword(p);
+      const client = new AirflowClient(p.airflowUi);
+      await waitFor('a FAB login through POST /auth/token', 3 * MINUTE, async (state) => {
+        try {
+          await client.login('admin', password);
+          return true;
+        } catch (err) {
+          state.last = (err as Error).message;
+          return undefined;
+        }
+      }, 3000);
+      const dags = await client.call<{ total_entries: number }>('GET', '/api/v2/dags');
+      expect(dags.total_entries >= 2, `GET /api/v2/dags as the FAB admin: ${JSON.stringify(dags)}`);
+      await expectLoginRefused(p, 'admin', `${password}x`);
+      await expectPasswordNotLogged(p, password);
+      expect(!jobLog.stdout.includes(password), 'the admin password is in the migration Job\'s log');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, [ready]);
+}
+
+/** The admin password as the README says to read it: `kubectl get secret airflow-secrets -o jsonpath='{.data.admin-password}' | base64 -d`. */
+async function readAdminPassword(p: Platform): Promise<string> {
+  const r = await run('kubectl', ['-n', p.namespace, 'get', 'secret', 'airflow-secrets', '-o', 'jsonpath={.data.admin-password}'], MINUTE);
+  expect(r.code === 0 && r.stdout.trim() !== '', `kubectl get secret airflow-secrets exited ${r.code}: ${r.stderr}`);
+  const password = Buffer.from(r.stdout.trim(), 'base64').toString('utf8');
+  expect(password.length >= 12, 'the admin password in airflow-secrets is shorter than 12 characters');
+  return password;
+}
+
+/** POST /auth/token with a wrong password is refused (401), the control of every login check. */
+async function expectLoginRefused(p: Platform, username: string, password: string): Promise<void> {
+  const res = await fetch(`${p.airflowUi}/auth/token`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }), signal: AbortSignal.timeout(30_000),
+  });
+  expect(res.status === 401 || res.status === 403, `a wrong password got HTTP ${res.status}, expected 401`);
+}
+
+/** Neither the password nor SimpleAuthManager's "Password for user" line is in the api-server's log (any container). */
+async function expectPasswordNotLogged(p: Platform, password: string): Promise<void> {
+  const r = await run('kubectl', ['-n', p.namespace, 'logs', 'deploy/airflow-api-server', '--all-containers', '--prefix'], MINUTE);
+  expect(r.code === 0, `kubectl logs exited ${r.code}: ${r.stderr}`);
+  expect(!r.stdout.includes(password), 'the admin password is in the api-server log');
+  expect(!/Password for user/.test(r.stdout), 'the api-server log has a "Password for user" line (a generated password)');
 }
 
 async function failurePaths(
@@ -477,8 +639,9 @@ async function networkPolicies(checks: Checks, cluster: Cluster, p: Platform, re
   // The probes are independent pods: start them all, then report each.
   const control = 'NetworkPolicy probes work: a driver pod reaches the Kubernetes API (control)';
   const controlOk = checks.results.some((r) => r.name === control && r.ok);
-  const running = denied.map(([what, namespace, labels, host, port]) => (controlOk
-    ? probe(`probe-${what.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 40).replace(/-+$/, '')}`, namespace, labels, host, port).then((code) => ({ code }), (error: unknown) => ({ error }))
+  // Pod names: a readable prefix and the probe's index (two probes may share the prefix).
+  const running = denied.map(([what, namespace, labels, host, port], i) => (controlOk
+    ? probe(`probe-${i}-${what.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 40).replace(/-+$/, '')}`, namespace, labels, host, port).then((code) => ({ code }), (error: unknown) => ({ error }))
     : Promise.resolve({ error: new CheckFailure('not run') })));
   for (const [i, [what]] of denied.entries()) {
     await checks.run(`NetworkPolicy denies ${what} (times out)`, async () => {
