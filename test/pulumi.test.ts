@@ -522,6 +522,12 @@ test('the config keys are a contract: their names never change silently', () => 
   ]);
 });
 
+test('the README\'s table of stack config keys names every key', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('### Stack config keys'));
+  for (const { key } of CONFIG_KEYS) expect([key, table.includes(`\`${key}\``)]).toEqual([key, true]);
+});
+
 describe('Pulumi project and stack files', () => {
   const root = path.join(__dirname, '..');
   test('Pulumi.yaml runs the compiled program without ts-node', () => {

@@ -240,9 +240,11 @@ rbac_matrix() { # <env>
   can $sa yes get pods --subresource=log -n $JOBS
   for v in create get list patch delete; do can $sa yes $v configmaps -n $JOBS; can $sa yes $v services -n $JOBS; done
   for v in create get list delete; do can $sa yes $v persistentvolumeclaims -n $JOBS; done
-  n=$((5 + 1 + 10 + 4))
+  can $sa yes create secrets -n $JOBS   # each Kubernetes app's authentication key
+  n=$((5 + 1 + 10 + 4 + 1))
   rbac_result "rbac $env: spark-submitter is allowed all $n verbs it needs, in $JOBS"
   deny_common $sa
+  can $sa no create secrets -n $NS
   can $sa no patch pods -n $JOBS
   can $sa no create pods --subresource=exec -n $JOBS
   rbac_result "rbac $env: spark-submitter is denied secrets, the platform namespace, cluster scope, escalate/bind"
@@ -256,6 +258,7 @@ rbac_matrix() { # <env>
   rbac_result "rbac $env: spark-driver is allowed all $n verbs it needs, in $JOBS"
   deny_common $sa
   can $sa no create pods --subresource=exec -n $JOBS
+  can $sa no create secrets -n $JOBS
   rbac_result "rbac $env: spark-driver is denied secrets, the platform namespace, cluster scope, escalate/bind"
   # airflow: KubernetesPodOperator, in the jobs namespace only
   sa=$NS:airflow
@@ -529,6 +532,19 @@ if ((POD1)); then
     grep -q '^ConfigMap/' <<<"$owned" && grep -q '^Service/' <<<"$owned"
   }
   check "submit: spark-submit created the driver's ConfigMap and Service, owned by the driver pod" owned_by_driver
+  app_auth() { # the app's own key: a Secret owned by the driver pod, mounted as a file, never an env var
+    local secret owner mounted env
+    secret="$(kubectl -n $JOBS get pod "$POD" -o jsonpath='{range .spec.volumes[*]}{.secret.secretName}{"\n"}{end}' | grep '^spark-app-auth-' || true)"
+    [[ -n "$secret" ]] || { echo "the driver pod mounts no spark-app-auth-* Secret"; return 1; }
+    owner="$(kubectl -n $JOBS get secret "$secret" -o jsonpath='{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}/{.metadata.ownerReferences[0].uid}')"
+    [[ "$owner" == "Pod/$POD/$(kubectl -n $JOBS get pod "$POD" -o jsonpath='{.metadata.uid}')" ]] || { echo "Secret $secret owner: $owner"; return 1; }
+    mounted="$(kubectl -n $JOBS get pod "$POD" -o jsonpath='{.spec.containers[0].volumeMounts[*].mountPath}')"
+    [[ " $mounted " == *" /opt/spark-job/auth "* ]] || { echo "driver mounts: $mounted"; return 1; }
+    env="$(kubectl -n $JOBS get pod "$POD" -o jsonpath='{.spec.containers[0].env[*].name}')"
+    [[ " $env " != *" SPARK_AUTH_SECRET "* ]] || { echo "the key is an env var of the driver"; return 1; }
+    echo "Secret $secret owned by $owner, mounted at /opt/spark-job/auth"
+  }
+  check "submit: the app's authentication key is a Secret owned by the driver pod, mounted as a file (no env var)" app_auth
   check "submit: the driver (exact ConfigMap templates) is scheduled and run by kwok" \
     bash -c "kubectl -n $JOBS wait --for=jsonpath='{.status.phase}'=Running pod/$POD --timeout=60s"
 

@@ -339,7 +339,7 @@ async function sparkOnKubernetes(
     expect(/orders_report: orders=\d+ regions=\d+ revenue=\d+ lines=\d+ check=ok/.test(log), 'the app\'s "orders_report: ... check=ok" line is not in the monitor task log');
   }, [name]);
 
-  await checks.run(`${dag}: the app authenticates and encrypts with a key of its own, from a Secret its driver pod owns, never a pod env var`, async () => {
+  await checks.run(`${dag}: the app authenticates and encrypts with a key of its own, from a Secret its driver pod owns (deleted with it), never a pod env var`, async () => {
     const driver = recorder.pods().find((s) => s.name === result.driverPod);
     expect(driver, `the driver pod ${result.driverPod} was never seen`);
     const log = await airflow().taskLog(dag, id, 'monitor', 1);
@@ -358,6 +358,17 @@ async function sparkOnKubernetes(
     expect(owner?.kind === 'Pod' && owner.name === driver.name && owner.uid === driver.last.metadata?.uid, `Secret ${secretName} owner: ${JSON.stringify(owner)}`);
     expect(Buffer.from(secret.data?.secret ?? '', 'base64').length === 32, 'the key is not 32 random bytes');
     expect(!log.includes(secret.data?.secret ?? '#'), 'the key appears in the task log');
+    // The key goes with its app: deleting the finished driver pod deletes the Secret (garbage collector).
+    await cluster.core.deleteNamespacedPod({ namespace: p.jobsNamespace, name: driver.name });
+    await waitFor(`Secret ${secretName} to be deleted with its driver pod`, 2 * MINUTE, async (state) => {
+      try {
+        await cluster.core.readNamespacedSecret({ namespace: p.jobsNamespace, name: secretName });
+        state.last = 'still there';
+        return undefined;
+      } catch (err) {
+        return apiStatus(err) === 404 ? true : undefined;
+      }
+    });
   }, [`${dag}: driver and executor pods ran, executors registered with the driver`]);
 
   await checks.run(`${dag}: an executor of another app reaches the driver's port but is refused (it has not the app's key)`, async () => {
