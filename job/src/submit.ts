@@ -83,6 +83,10 @@ export function authConfs(secretName: string): Record<string, string> {
     'spark.network.crypto.enabled': 'true',
     [`spark.kubernetes.driver.secrets.${secretName}`]: AUTH_MOUNT_PATH,
     [`spark.kubernetes.executor.secrets.${secretName}`]: AUTH_MOUNT_PATH,
+    // The generic one too: an executor's first connection (CoarseGrainedExecutorBackend's
+    // driverPropsFetcher) reads spark.authenticate.secret.file, not the executor's own conf
+    // (seen on the real node: "A secret key must be specified via the spark.authenticate.secret config").
+    'spark.authenticate.secret.file': file,
     'spark.authenticate.secret.driver.file': file,
     'spark.authenticate.secret.executor.file': file,
   };
@@ -105,7 +109,6 @@ export const OWNED_CONFS: readonly string[] = [
 export const K8S_OWNED_CONFS: readonly string[] = [
   ...Object.keys(authConfs('x')).filter((key) => !key.includes('.secrets.')),
   'spark.authenticate.secret',
-  'spark.authenticate.secret.file',
 ];
 
 function checkSparkArgs(args: readonly string[], target: Target): void {

@@ -218,6 +218,7 @@ describe('submit to Kubernetes', () => {
       'spark.network.crypto.enabled=true',
       `spark.kubernetes.driver.secrets.${secretName}=/opt/spark-job/auth`,
       `spark.kubernetes.executor.secrets.${secretName}=/opt/spark-job/auth`,
+      'spark.authenticate.secret.file=/opt/spark-job/auth/secret',
       'spark.authenticate.secret.driver.file=/opt/spark-job/auth/secret',
       'spark.authenticate.secret.executor.file=/opt/spark-job/auth/secret',
     ]) {
