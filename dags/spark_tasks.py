@@ -144,6 +144,7 @@ K8S_OWNED_CONFS = frozenset(
         "spark.authenticate.secret.executor.file",
         "spark.authenticate.secret",
         "spark.authenticate.secret.file",
+        "spark.executorEnv.SPARK_JAVA_OPT_SPARK_JOB_MASTER",
     }
 )
 

@@ -76,7 +76,7 @@ export const AUTH_SECRET_KEY = 'secret';
  * Spark would generate a key and hand it to executors as a literal pod env var, readable by
  * anyone who may read pods. Another app's executors have another key and are refused.
  */
-export function authConfs(secretName: string): Record<string, string> {
+export function authConfs(secretName: string, masterUrl: string): Record<string, string> {
   const file = `${AUTH_MOUNT_PATH}/${AUTH_SECRET_KEY}`;
   return {
     'spark.authenticate': 'true',
@@ -89,8 +89,17 @@ export function authConfs(secretName: string): Record<string, string> {
     'spark.authenticate.secret.file': file,
     'spark.authenticate.secret.driver.file': file,
     'spark.authenticate.secret.executor.file': file,
+    // Spark reads a key file only when `spark.master` is a k8s:// URL (SecurityManager
+    // .secretKeyFromFile), and an executor's first connection runs before it has the driver's
+    // confs: without spark.master it finds no key ("A secret key must be specified via the
+    // spark.authenticate.secret config", seen on the real node). The image's entrypoint passes
+    // every SPARK_JAVA_OPT_* variable to the executor's JVM.
+    [`spark.executorEnv.${EXECUTOR_MASTER_ENV}`]: `-Dspark.master=${masterUrl}`,
   };
 }
+
+/** The executor environment variable that gives its JVM `spark.master` (see authConfs). */
+export const EXECUTOR_MASTER_ENV = 'SPARK_JAVA_OPT_SPARK_JOB_MASTER';
 
 /** Options spark-job sets itself; passing them after `--` would break adoption or the target. */
 const OWNED_OPTIONS = ['--master', '--deploy-mode', '--name'];
@@ -107,7 +116,7 @@ export const OWNED_CONFS: readonly string[] = [
 ];
 /** Confs spark-job also sets for --target k8s: authentication (mirrored by K8S_OWNED_CONFS in dags/spark_tasks.py). */
 export const K8S_OWNED_CONFS: readonly string[] = [
-  ...Object.keys(authConfs('x')).filter((key) => !key.includes('.secrets.')),
+  ...Object.keys(authConfs('x', DEFAULT_K8S_MASTER)).filter((key) => !key.includes('.secrets.')),
   'spark.authenticate.secret',
 ];
 
@@ -294,7 +303,7 @@ export function buildK8sSubmitArgs(opts: SubmitOptions): string[] {
     ...conf('spark.kubernetes.driver.pod.name', opts.driverPod),
     ...conf('spark.kubernetes.submission.waitAppCompletion', 'false'),
     ...Object.entries(portConfs(K8S_PORTS)).flatMap(([key, value]) => conf(key, value)),
-    ...Object.entries(authConfs(appAuthSecretName(opts.driverPod))).flatMap(([key, value]) => conf(key, value)),
+    ...Object.entries(authConfs(appAuthSecretName(opts.driverPod), opts.masterUrl)).flatMap(([key, value]) => conf(key, value)),
   ];
   if (opts.driverServiceAccount) {
     args.push(...conf('spark.kubernetes.authenticate.driver.serviceAccountName', opts.driverServiceAccount));

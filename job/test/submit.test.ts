@@ -219,6 +219,8 @@ describe('submit to Kubernetes', () => {
       `spark.kubernetes.driver.secrets.${secretName}=/opt/spark-job/auth`,
       `spark.kubernetes.executor.secrets.${secretName}=/opt/spark-job/auth`,
       'spark.authenticate.secret.file=/opt/spark-job/auth/secret',
+      // an executor's first connection finds the key file only with a k8s:// spark.master
+      'spark.executorEnv.SPARK_JAVA_OPT_SPARK_JOB_MASTER=-Dspark.master=k8s://http://127.0.0.1:1',
       'spark.authenticate.secret.driver.file=/opt/spark-job/auth/secret',
       'spark.authenticate.secret.executor.file=/opt/spark-job/auth/secret',
     ]) {
