@@ -140,6 +140,7 @@ K8S_OWNED_CONFS = frozenset(
     {
         "spark.authenticate",
         "spark.network.crypto.enabled",
+        "spark.network.crypto.saslFallback",
         "spark.authenticate.secret.driver.file",
         "spark.authenticate.secret.executor.file",
         "spark.authenticate.secret",

@@ -81,6 +81,9 @@ export function authConfs(secretName: string, masterUrl: string): Record<string,
   return {
     'spark.authenticate': 'true',
     'spark.network.crypto.enabled': 'true',
+    // No downgrade to SASL DIGEST-MD5: every peer of the app is a Spark 4 process of the app
+    // (no external shuffle service), and all speak the AES-based protocol.
+    'spark.network.crypto.saslFallback': 'false',
     [`spark.kubernetes.driver.secrets.${secretName}`]: AUTH_MOUNT_PATH,
     [`spark.kubernetes.executor.secrets.${secretName}`]: AUTH_MOUNT_PATH,
     // The generic one too: an executor's first connection (CoarseGrainedExecutorBackend's
@@ -519,6 +522,46 @@ async function ensureAuthSecret(kube: Kube, deps: SubmitDeps, opts: SubmitOption
   );
 }
 
+/**
+ * Watches for the driver pod spark-submit is about to create and creates the app's Secret as
+ * soon as it appears. `outcome` settles once the Secret is created, creating it failed, or
+ * `stop()` was called (spark-submit ended) before the pod was seen; it never rejects. A watch
+ * that cannot start or drops is not an error: the caller then creates the Secret afterwards.
+ */
+async function createSecretWhenPodAppears(
+  kube: Kube, deps: SubmitDeps, opts: SubmitOptions, namespace: string, podName: string,
+): Promise<{ outcome: Promise<{ created: boolean; error?: unknown }>; stop: () => void }> {
+  let settle: (value: { created: boolean; error?: unknown }) => void = () => undefined;
+  const outcome = new Promise<{ created: boolean; error?: unknown }>((resolve) => (settle = resolve));
+  let handle: { stop(): void } | undefined;
+  let stopped = false;
+  let creating: Promise<void> | undefined;
+  const onEvent = (event: { type: string; object: unknown }): void => {
+    const pod = event.object as Pod;
+    if (creating || stopped || (event.type !== 'ADDED' && event.type !== 'MODIFIED') || pod.metadata?.name !== podName || !pod.metadata.uid) return;
+    creating = ensureAuthSecret(kube, deps, opts, pod).then(
+      () => settle({ created: true }),
+      (error: unknown) => settle({ created: false, error }),
+    );
+  };
+  try {
+    const listing = await kube.listPod(namespace, podName);
+    handle = await kube.watchPod(namespace, podName, listing.resourceVersion, 300, onEvent, () => {
+      if (!creating) settle({ created: false });
+    });
+  } catch {
+    settle({ created: false });
+  }
+  return {
+    outcome,
+    stop: () => {
+      stopped = true;
+      handle?.stop();
+      if (!creating) settle({ created: false });
+    },
+  };
+}
+
 /** `spark-job submit --target k8s`: adopt an earlier try's driver, or run spark-submit in cluster mode. */
 export async function submitK8s(opts: SubmitOptions, deps: SubmitDeps): Promise<number> {
   const namespace = opts.namespace as string;
@@ -551,7 +594,17 @@ export async function submitK8s(opts: SubmitOptions, deps: SubmitDeps): Promise<
   }
 
   const command = join(opts.sparkHome, 'bin', 'spark-submit');
-  const result = await deps.runSparkSubmit(command, buildK8sSubmitArgs(opts), () => undefined);
+  // The app's Secret is created the moment the driver pod appears, while spark-submit is still
+  // running: the kubelet retries a missing Secret's mount with a growing backoff, so every
+  // second counts for the driver's start. After spark-submit, the same is done if the watch missed it.
+  const early = await createSecretWhenPodAppears(kube, deps, opts, namespace, podName);
+  let result: SparkSubmitResult;
+  try {
+    result = await deps.runSparkSubmit(command, buildK8sSubmitArgs(opts), () => undefined);
+  } finally {
+    early.stop();
+  }
+  const earlyOutcome = await early.outcome;
   const failure = classifyFailure(result.output);
   const deployment = parseDeployment(result.output);
 
@@ -559,20 +612,22 @@ export async function submitK8s(opts: SubmitOptions, deps: SubmitDeps): Promise<
     if (deployment.driverPod !== podName) {
       deps.info(`spark-job submit: warning: spark-submit reported driver pod ${deployment.driverPod}, expected ${podName}`);
     }
-    const created = await kube.getPod(namespace, podName).catch((err: unknown) => {
-      throw apiError(`spark-submit created driver pod ${namespace}/${podName}, and reading it failed`, err);
-    });
-    if (!created) {
-      throw new CliError(ExitCode.FAILED, `spark-submit reported driver pod ${namespace}/${podName}, but it does not exist (deleted already?)`);
+    let secretError: unknown = earlyOutcome.error;
+    if (!earlyOutcome.created && secretError === undefined) {
+      const created = await kube.getPod(namespace, podName).catch((err: unknown) => {
+        throw apiError(`spark-submit created driver pod ${namespace}/${podName}, and reading it failed`, err);
+      });
+      if (!created) {
+        throw new CliError(ExitCode.FAILED, `spark-submit reported driver pod ${namespace}/${podName}, but it does not exist (deleted already?)`);
+      }
+      secretError = await ensureAuthSecret(kube, deps, opts, created).then(() => undefined, (err: unknown) => err ?? new Error('unknown error'));
     }
-    try {
-      await ensureAuthSecret(kube, deps, opts, created);
-    } catch (err) {
+    if (secretError !== undefined) {
       // Without its Secret the driver would wait in ContainerCreating for ever: remove it.
       await kube.deletePod(namespace, podName).catch(() => undefined);
       throw new CliError(
         ExitCode.FAILED,
-        `cannot create the app's authentication Secret ${namespace}/${appAuthSecretName(podName)}: ${err instanceof CliError ? err.message : describeApiError(err)}; ` +
+        `cannot create the app's authentication Secret ${namespace}/${appAuthSecretName(podName)}: ${secretError instanceof CliError ? secretError.message : describeApiError(secretError)}; ` +
           `driver pod ${namespace}/${podName} was deleted (it cannot start without it). Check the submitter's RBAC (create secrets in ${namespace})`,
       );
     }

@@ -64,8 +64,9 @@ describe('submit to Kubernetes', () => {
     const run = await runCli(submitArgs(), env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    // one GET before spark-submit (adopt?), one after it (the new pod's UID owns its Secret)
-    expect(api.count('GET', `/pods/${POD}`)).toBe(2);
+    // one GET before spark-submit (adopt?); the new pod's UID comes from the watch
+    expect(api.count('GET', `/pods/${POD}`)).toBe(1);
+    expect(api.count('GET', '/pods', (r) => r.query.get('watch') === 'true')).toBe(1);
     const args = readFileSync(env.FAKE_SPARK_ARGS, 'utf8').split('\n');
     expect(args).toContain(`spark.kubernetes.driver.pod.name=${POD}`);
     expect(args).toContain('k8s://http://127.0.0.1:1');
@@ -127,7 +128,7 @@ describe('submit to Kubernetes', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(api.count('DELETE', `/pods/${POD}`)).toBe(1);
-    expect(api.count('GET', `/pods/${POD}`)).toBe(5);
+    expect(api.count('GET', `/pods/${POD}`)).toBe(4);
     expect(sparkSubmitRan()).toBe(true);
     expect(returnJson().driverPod).toBe(POD);
   });
@@ -216,6 +217,7 @@ describe('submit to Kubernetes', () => {
     for (const conf of [
       'spark.authenticate=true',
       'spark.network.crypto.enabled=true',
+      'spark.network.crypto.saslFallback=false',
       `spark.kubernetes.driver.secrets.${secretName}=/opt/spark-job/auth`,
       `spark.kubernetes.executor.secrets.${secretName}=/opt/spark-job/auth`,
       'spark.authenticate.secret.file=/opt/spark-job/auth/secret',
@@ -243,6 +245,22 @@ describe('submit to Kubernetes', () => {
     const otherSecret = api.secrets.get(`spark-clu/${appAuthSecretName(driverPodName('other app', RUN))}`);
     expect(otherSecret?.data?.secret).toBeDefined();
     expect(otherSecret?.data?.secret).not.toBe(secret?.data?.secret);
+  });
+
+  test('the Secret is created as soon as the driver pod appears, while spark-submit still runs', async () => {
+    const run = await runCli(submitArgs(), { ...env, FAKE_SPARK_WAIT_FOR_SECRET: appAuthSecretName(POD) });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    // the fake spark-submit only prints its deployment line once it has seen the Secret
+    expect(readFileSync(join(work, 'spark-submit.saw-secret'), 'utf8').trim()).toBe('yes');
+  });
+
+  test('without a watch (it cannot start), the Secret is created after spark-submit', async () => {
+    api.failWatch = 403;
+    const run = await runCli(submitArgs(), env);
+    expect(run.code).toBe(0);
+    expect(api.secrets.has(`spark-clu/${appAuthSecretName(POD)}`)).toBe(true);
+    expect(api.count('GET', `/pods/${POD}`)).toBe(2);
   });
 
   test('a retry adopting a driver whose Secret an earlier try did not create creates it; an existing one is kept', async () => {

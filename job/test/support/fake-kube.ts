@@ -68,6 +68,8 @@ export class FakeKube {
   readonly requests: RecordedRequest[] = [];
   /** Secrets created through the API, by namespace/name. */
   readonly secrets = new Map<string, FakeSecret>();
+  /** Answer watch requests with this status (e.g. 403). */
+  failWatch: number | undefined;
   /** Answer Secret creation with this status (e.g. 403: no RBAC for secrets). */
   failSecretCreate: number | undefined;
   private readonly pods = new Map<string, FakePod>();
@@ -291,6 +293,13 @@ export class FakeKube {
       status(this.failAll, this.failAll === 403 ? 'Forbidden' : 'InternalError', `pods is forbidden: User "system:serviceaccount:spark-clu:airflow" cannot get resource "pods"`);
       return;
     }
+    const secretGet = /^\/api\/v1\/namespaces\/([^/]+)\/secrets\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && secretGet) {
+      const secret = this.secrets.get(`${secretGet[1]}/${secretGet[2]}`);
+      if (secret) send(200, secret);
+      else status(404, 'NotFound', `secrets "${secretGet[2]}" not found`);
+      return;
+    }
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(\/log)?$/.exec(url.pathname);
     if (!m) {
       status(404, 'NotFound', `the server could not find the requested resource ${url.pathname}`);
@@ -342,6 +351,10 @@ export class FakeKube {
       const field = url.searchParams.get('fieldSelector') ?? '';
       const wanted = /^metadata\.name=(.+)$/.exec(field)?.[1];
       if (url.searchParams.get('watch') === 'true') {
+        if (this.failWatch !== undefined) {
+          status(this.failWatch, 'Forbidden', 'pods is forbidden: cannot watch');
+          return;
+        }
         if (this.goneHttpOnWatch > 0) {
           this.goneHttpOnWatch--;
           status(410, 'Expired', 'too old resource version');

@@ -49,6 +49,20 @@ case "$FAKE_SPARK_MODE" in
           headers: { authorization: "Bearer " + e.FAKE_KUBE_TOKEN, "content-type": "application/json" } })
           .then((r) => { if (r.status !== 201) { console.error("fake spark-submit: POST pod " + r.status); process.exit(1); } });
       ' || exit 1
+      if [ -n "\${FAKE_SPARK_WAIT_FOR_SECRET:-}" ]; then
+        # like the real one, keep running a while after the pod exists; note whether the Secret appeared meanwhile
+        FAKE_NS="$ns" node -e '
+          const e = process.env;
+          const url = e.FAKE_KUBE_URL + "/api/v1/namespaces/" + e.FAKE_NS + "/secrets/" + e.FAKE_SPARK_WAIT_FOR_SECRET;
+          const deadline = Date.now() + 5000;
+          const poll = () => fetch(url, { headers: { authorization: "Bearer " + e.FAKE_KUBE_TOKEN } }).then((r) => {
+            if (r.status === 200) return "yes";
+            if (Date.now() > deadline) return "no";
+            return new Promise((ok) => setTimeout(ok, 50)).then(poll);
+          });
+          poll().then((v) => require("fs").writeFileSync(e.FAKE_SPARK_ARGS.replace(/args$/, "saw-secret"), v + "\\n"));
+        '
+      fi
     fi
     echo "26/11/23 14:00:01 WARN Utils: Kubernetes master URL uses HTTP instead of HTTPS." >&2
     echo "26/11/23 14:00:02 INFO Client: Deployed Spark application $name with application ID spark-feedc0ffee0123456789abcdef012345 and submission ID $ns:$pod into Kubernetes" >&2

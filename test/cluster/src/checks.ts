@@ -57,6 +57,11 @@ export class Checks {
     process.stdout.write(`TIME ${what} ${seconds.toFixed(1)}\n`);
   }
 
+  /** Prints a fact worth reading in the output of a passing run (an INFO line). */
+  public info(what: string): void {
+    process.stdout.write(`INFO ${what}\n`);
+  }
+
   public get passed(): number {
     return this.results.filter((r) => r.ok).length;
   }

@@ -352,6 +352,11 @@ async function sparkOnKubernetes(
       const env = (pod.last.spec?.containers ?? []).flatMap((c) => (c.env ?? []).map((e) => e.name));
       expect(!env.includes('SPARK_AUTH_SECRET') && !env.includes('_SPARK_AUTH_SECRET'), `${pod.name} has the key as an env var`);
     }
+    // The Secret is created right after the pod: the kubelet retries the mount until it exists.
+    const status = driver.last.status?.containerStatuses?.[0];
+    const started = status?.state?.terminated?.startedAt ?? status?.state?.running?.startedAt;
+    const created = driver.last.metadata?.creationTimestamp;
+    if (started && created) checks.time(`${dag}: driver pod created to its container started`, (new Date(started).getTime() - new Date(created).getTime()) / 1000);
     const [secretName] = [...secretNames];
     const secret = await cluster.core.readNamespacedSecret({ namespace: p.jobsNamespace, name: secretName });
     const owner = secret.metadata?.ownerReferences?.[0];
@@ -380,6 +385,7 @@ async function sparkOnKubernetes(
     expect(!/Successfully registered with driver|Connecting to driver/.test(r.log), `the intruder got past the handshake:\n${tail}`);
     const reason = /[Aa]uthenticat\w*|AEADBadTag\w*|GeneralSecurityException|SaslException/.exec(r.log)?.[0];
     expect(reason, `no sign of a refused handshake in the intruder's log:\n${tail}`);
+    checks.info(`intruder refused: ${r.log.split('\n').find((l) => l.includes(reason))?.trim().slice(0, 300)}`);
   }, [name]);
 
   await checks.run(`${dag}: the deferrable monitor task deferred and resumed (the triggerer followed the driver)`, async () => {
