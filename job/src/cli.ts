@@ -50,6 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         info,
         sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
         deleteTimeoutMs: Number(process.env.SPARK_JOB_DELETE_TIMEOUT_SECONDS ?? 300) * 1000,
+        interruptedSubmitGraceMs: Number(process.env.SPARK_JOB_INTERRUPTED_SUBMIT_GRACE_SECONDS ?? 30) * 1000,
       });
     }
     if (command === 'monitor') {

@@ -51,6 +51,8 @@ export interface Kube {
   getPod(namespace: string, name: string): Promise<Pod | undefined>;
   /** Deletes the pod; resolves when the API accepted the deletion (or it was already gone). */
   deletePod(namespace: string, name: string): Promise<void>;
+  /** Whether the ConfigMap exists. */
+  configMapExists(namespace: string, name: string): Promise<boolean>;
   /** Creates the Secret; `exists` when one of that name is already there (409), other errors reject. */
   createSecret(namespace: string, secret: Secret): Promise<'created' | 'exists'>;
   /** Lists the one pod by field selector, with the list's resourceVersion to watch from. */

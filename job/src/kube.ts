@@ -61,6 +61,18 @@ export function createKube(env: NodeJS.ProcessEnv = process.env): Kube {
       }
     },
 
+    async configMapExists(namespace: string, name: string): Promise<boolean> {
+      try {
+        await core.readNamespacedConfigMap({ name, namespace });
+        return true;
+      } catch (err) {
+        if (apiStatus(err) === 404) {
+          return false;
+        }
+        throw err;
+      }
+    },
+
     async createSecret(namespace: string, secret: Secret): Promise<'created' | 'exists'> {
       try {
         await core.createNamespacedSecret({ namespace, body: secret });

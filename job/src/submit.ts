@@ -360,6 +360,11 @@ export interface SubmitDeps {
   readonly sleep: (ms: number) => Promise<void>;
   /** How long to wait for a deleted driver pod to disappear. */
   readonly deleteTimeoutMs: number;
+  /**
+   * How long after its creation a Pending driver pod may still lack its ConfigMaps because
+   * spark-submit is creating them; after that, the submit that created it was interrupted.
+   */
+  readonly interruptedSubmitGraceMs: number;
 }
 
 const OUTPUT_LIMIT = 4 * 1024 * 1024;
@@ -523,6 +528,31 @@ async function ensureAuthSecret(kube: Kube, deps: SubmitDeps, opts: SubmitOption
 }
 
 /**
+ * Whether a Pending driver pod lacks a ConfigMap it mounts, also `interruptedSubmitGraceMs` after
+ * its creation (so that a spark-submit still running has had time to create them).
+ */
+async function interruptedSubmit(kube: Kube, deps: SubmitDeps, pod: Pod): Promise<boolean> {
+  const namespace = pod.metadata?.namespace as string;
+  const names = (pod.spec?.volumes ?? []).map((v) => v.configMap?.name).filter((n): n is string => !!n);
+  const missing = async (): Promise<boolean> => {
+    for (const name of names) {
+      const exists = await kube.configMapExists(namespace, name).catch((err: unknown) => {
+        throw apiError(`cannot read ConfigMap ${namespace}/${name} of driver pod ${pod.metadata?.name}`, err);
+      });
+      if (!exists) return true;
+    }
+    return false;
+  };
+  if (names.length === 0 || !(await missing())) return false;
+  const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : 0;
+  const wait = created + deps.interruptedSubmitGraceMs - deps.now().getTime();
+  if (wait > 0) {
+    await deps.sleep(wait);
+  }
+  return missing();
+}
+
+/**
  * Watches for the driver pod spark-submit is about to create and creates the app's Secret as
  * soon as it appears. `outcome` settles once the Secret is created, creating it failed, or
  * `stop()` was called (spark-submit ended) before the pod was seen; it never rejects. A watch
@@ -576,6 +606,14 @@ export async function submitK8s(opts: SubmitOptions, deps: SubmitDeps): Promise<
     const phase = podPhase(existing);
     if (existing.metadata?.deletionTimestamp) {
       deps.info(`spark-job submit: driver pod ${namespace}/${podName} from an earlier try is being deleted; waiting until it is gone`);
+      await waitUntilGone(kube, deps, namespace, podName);
+    } else if (phase === 'Pending' && (await interruptedSubmit(kube, deps, existing))) {
+      // spark-submit creates the pod first and its ConfigMaps (Spark conf, pod template) next:
+      // an earlier try stopped in between left a pod that can never start. Nothing ran in it.
+      deps.info(`spark-job submit: driver pod ${namespace}/${podName} from an earlier try never got its ConfigMaps (that submit was interrupted): deleting it and submitting again`);
+      await kube.deletePod(namespace, podName).catch((err: unknown) => {
+        throw apiError(`cannot delete the never-started driver pod ${namespace}/${podName}`, err);
+      });
       await waitUntilGone(kube, deps, namespace, podName);
     } else if (phase !== 'Failed') {
       return await adopt(opts, deps, kube, existing, 'retry');

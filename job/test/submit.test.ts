@@ -101,6 +101,43 @@ describe('submit to Kubernetes', () => {
     });
   });
 
+  describe('a Pending driver whose ConfigMaps never came (the earlier submit was stopped in between)', () => {
+    const pending = (created: string) => {
+      const pod = driverPod(POD, { phase: 'Pending' }, { creationTimestamp: created });
+      return { ...pod, spec: { containers: [{ name: 'spark-kubernetes-driver' }], volumes: [{ name: 'spark-conf-volume-driver', configMap: { name: 'spark-drv-1-conf-map' } }] } };
+    };
+
+    test('is deleted and submitted again once the grace period is over', async () => {
+      api.setPod(pending('2026-11-23T14:00:05Z'));
+      const run = await runCli(submitArgs(), env);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`driver pod spark-clu/${POD} from an earlier try never got its ConfigMaps (that submit was interrupted): deleting it and submitting again`);
+      expect(api.count('DELETE', `/pods/${POD}`)).toBe(1);
+      expect(sparkSubmitRan()).toBe(true);
+    });
+
+    test('is adopted when its ConfigMaps exist', async () => {
+      api.setPod(pending('2026-11-23T14:00:05Z'));
+      api.configMaps.add('spark-clu/spark-drv-1-conf-map');
+      const run = await runCli(submitArgs(), env);
+      expect(run.code).toBe(0);
+      expect(sparkSubmitRan()).toBe(false);
+      expect(api.count('DELETE', `/pods/${POD}`)).toBe(0);
+    });
+
+    test('a young one is given the grace period: adopted when spark-submit creates its ConfigMaps meanwhile', async () => {
+      api.setPod(pending(new Date().toISOString()));
+      setTimeout(() => api.configMaps.add('spark-clu/spark-drv-1-conf-map'), 500);
+      const started = Date.now();
+      const run = await runCli(submitArgs(), { ...env, SPARK_JOB_INTERRUPTED_SUBMIT_GRACE_SECONDS: '2' });
+      expect(run.code).toBe(0);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+      expect(sparkSubmitRan()).toBe(false);
+      expect(run.stdout).toContain('adopted driver pod');
+    });
+  });
+
   test('a retry adopts a driver that already succeeded', async () => {
     api.setPod(driverPod(POD, { phase: 'Succeeded', container: { state: terminated(0, 'Completed') } }));
     const run = await runCli(submitArgs(), env);

@@ -114,7 +114,13 @@ fi
 for scenario in "${SCENARIOS[@]}"; do
   t=$SECONDS
   node "$scenario" 2>&1 | tee "$OUT/scenario.out" | grep --line-buffered -v -E '^[0-9]+ passed, [0-9]+ failed$'
+  scenario_rc=${PIPESTATUS[0]}
   count "$OUT/scenario.out"
+  # A scenario that crashed or was killed part-way has only PASS lines so far: that is a failure.
+  if ! grep -qE '^[0-9]+ passed, [0-9]+ failed$' "$OUT/scenario.out" || { ((scenario_rc != 0)) && ! grep -q '^FAIL ' "$OUT/scenario.out"; }; then
+    echo "FAIL $scenario did not finish (exit $scenario_rc, no final count line)"
+    failed=$((failed + 1))
+  fi
   echo "TIME scenario $scenario $((SECONDS - t))"
 done
 if ((failed > 0)) && [[ "${CLUSTER_KEEP:-0}" != 1 ]]; then

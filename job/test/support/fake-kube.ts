@@ -24,7 +24,7 @@ export interface FakePod {
     deletionTimestamp?: string;
     labels?: Record<string, string>;
   };
-  spec?: { containers: { name: string; image?: string }[]; volumes?: { name: string; secret?: { secretName: string } }[] };
+  spec?: { containers: { name: string; image?: string }[]; volumes?: { name: string; secret?: { secretName: string }; configMap?: { name: string } }[] };
   status?: Record<string, unknown>;
 }
 
@@ -66,6 +66,8 @@ export interface FakeSecret {
 
 export class FakeKube {
   readonly requests: RecordedRequest[] = [];
+  /** ConfigMaps that exist, as namespace/name. */
+  readonly configMaps = new Set<string>();
   /** Secrets created through the API, by namespace/name. */
   readonly secrets = new Map<string, FakeSecret>();
   /** Answer watch requests with this status (e.g. 403). */
@@ -291,6 +293,12 @@ export class FakeKube {
     }
     if (this.failAll !== undefined) {
       status(this.failAll, this.failAll === 403 ? 'Forbidden' : 'InternalError', `pods is forbidden: User "system:serviceaccount:spark-clu:airflow" cannot get resource "pods"`);
+      return;
+    }
+    const configMapGet = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && configMapGet) {
+      if (this.configMaps.has(`${configMapGet[1]}/${configMapGet[2]}`)) send(200, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configMapGet[2], namespace: configMapGet[1] } });
+      else status(404, 'NotFound', `configmaps "${configMapGet[2]}" not found`);
       return;
     }
     const secretGet = /^\/api\/v1\/namespaces\/([^/]+)\/secrets\/([^/]+)$/.exec(url.pathname);

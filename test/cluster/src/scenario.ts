@@ -5,6 +5,7 @@
  *
  * Environment: KUBECONFIG, NODE_IP (node.sh env), CLUSTER_DIST (default dist/dev).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect as tcpConnect } from 'node:net';
@@ -250,34 +251,48 @@ function runId(label: string): string {
   return `cluster-${label}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 }
 
+/** What one executor-like probe saw: its exit code and log. */
+interface ExecutorProbe { readonly exitCode?: number; readonly log: string }
+
 /**
- * Another app's executor: a pod with the executor labels (so the NetworkPolicies let it reach
- * every driver's RPC port) that first checks the TCP port is open, then runs Spark's own executor
- * backend against the driver with a key that is not the app's. Started once the first driver
- * that was not there before has a running executor (its RPC server is up).
+ * Two pods with the executor labels (so the NetworkPolicies let them reach every driver's RPC
+ * port) run Spark's own executor backend against the running driver, reading the key from a file
+ * as the app's executors do, and asking for a resource profile that does not exist (999), so that
+ * neither joins the app: the driver's answer "ResourceProfileId 999 not found!" proves that the
+ * handshake passed and an RPC was served. The control has the app's key (read from its Secret by
+ * the harness): it must get that answer. The intruder has another key, as another app's executor
+ * would: it must not. Started once the first new driver has a running executor (its RPC is up).
  */
-function startIntruder(cluster: Cluster, p: Platform, recorder: PodRecorder): { done: Promise<{ driver: string; result: { exitCode?: number; log: string } }> } {
+function startExecutorProbes(cluster: Cluster, p: Platform, recorder: PodRecorder): { done: Promise<{ driver: string; control: ExecutorProbe; intruder: ExecutorProbe }> } {
   const before = new Set(recorder.pods({ 'spark-role': 'driver' }).map((d) => d.name));
   const done = (async () => {
-    const driver = await waitFor('a new driver pod with a running executor (to aim the intruder at)', 10 * MINUTE, async () => {
+    const driver = await waitFor('a new driver pod with a running executor (to aim the probes at)', 10 * MINUTE, async () => {
       const d = recorder.pods({ 'spark-role': 'driver' }).find((x) => !before.has(x.name) && x.last.status?.phase === 'Running' && x.last.status.podIP);
       const app = d?.labels['spark-app-selector'];
       return d && app && recorder.pods({ 'spark-role': 'executor', 'spark-app-selector': app }).some((e) => e.last.status?.phase === 'Running') ? d : undefined;
     }, 250);
     const ip = driver.last.status?.podIP as string;
+    const secretName = (driver.last.spec?.volumes ?? []).map((v) => v.secret?.secretName).find((n) => n?.startsWith('spark-app-auth-'));
+    expect(secretName, `driver ${driver.name} mounts no spark-app-auth-* Secret`);
+    const appKey = (await cluster.core.readNamespacedSecret({ namespace: p.jobsNamespace, name: secretName })).data?.secret as string;
     const script = [
-      `if timeout 5 bash -c 'exec 3<>/dev/tcp/${ip}/7078'; then echo "intruder: tcp ${ip}:7078 open"; else echo "intruder: tcp ${ip}:7078 closed"; fi`,
-      'export _SPARK_AUTH_SECRET=not-the-apps-key',
-      `exec java -Xmx192m -cp '/opt/spark/jars/*' -Dspark.authenticate=true -Dspark.network.crypto.enabled=true -Dspark.rpc.askTimeout=20s`
+      `if timeout 5 bash -c 'exec 3<>/dev/tcp/${ip}/7078'; then echo "probe: tcp ${ip}:7078 open"; else echo "probe: tcp ${ip}:7078 closed"; fi`,
+      'printf %s "$KEY_B64" | base64 -d > /tmp/key',
+      `exec java -Xmx192m -cp '/opt/spark/jars/*' -Dspark.authenticate=true -Dspark.network.crypto.enabled=true`
+        + ' -Dspark.authenticate.secret.file=/tmp/key -Dspark.master=k8s://https://kubernetes.default.svc -Dspark.rpc.askTimeout=20s'
         + ` org.apache.spark.executor.CoarseGrainedExecutorBackend --driver-url spark://CoarseGrainedScheduler@${ip}:7078`
-        + ' --executor-id intruder --hostname "$(hostname -i)" --cores 1 --app-id intruder --resourceProfileId 0',
+        + ' --executor-id probe --hostname "$(hostname -i)" --cores 1 --app-id probe --resourceProfileId 999',
     ].join('\n');
-    const result = await runPod(cluster, {
-      namespace: p.jobsNamespace, name: 'probe-intruder-executor', image: p.jobImage, tmp: true, memory: '512Mi',
-      labels: { 'spark-role': 'executor', 'spark-app-selector': 'spark-intruder' },
-      command: ['bash', '-c', script], timeoutMs: 3 * MINUTE,
+    const probe = (name: string, key: string) => runPod(cluster, {
+      namespace: p.jobsNamespace, name, image: p.jobImage, tmp: true, memory: '512Mi',
+      labels: { 'spark-role': 'executor', 'spark-app-selector': 'spark-probe' },
+      env: { KEY_B64: key }, command: ['bash', '-c', script], timeoutMs: 3 * MINUTE,
     });
-    return { driver: driver.name, result };
+    const [control, intruder] = await Promise.all([
+      probe('probe-executor-with-the-apps-key', appKey),
+      probe('probe-executor-of-another-app', randomBytes(32).toString('base64')),
+    ]);
+    return { driver: driver.name, control, intruder };
   })();
   done.catch(() => undefined);
   return { done };
@@ -290,10 +305,10 @@ async function sparkOnKubernetes(
   const id = runId('ok');
   const result: { driverPod?: string } = {};
   const name = `${dag} succeeds when triggered through the REST API`;
-  let intruder: ReturnType<typeof startIntruder> | undefined;
+  let probes: ReturnType<typeof startExecutorProbes> | undefined;
   await checks.run(name, async () => {
     const t = Date.now();
-    intruder = startIntruder(cluster, p, recorder);
+    probes = startExecutorProbes(cluster, p, recorder);
     await airflow().trigger(dag, id);
     const r = await airflow().waitForRun(dag, id, 15 * MINUTE);
     checks.time(`${dag}: trigger to ${r.state}`, (Date.now() - t) / 1000);
@@ -376,16 +391,20 @@ async function sparkOnKubernetes(
     });
   }, [`${dag}: driver and executor pods ran, executors registered with the driver`]);
 
-  await checks.run(`${dag}: an executor of another app reaches the driver's port but is refused (it has not the app's key)`, async () => {
-    expect(intruder, 'the intruder was not started');
-    const { driver, result: r } = await intruder.done;
-    const tail = r.log.split('\n').slice(-12).join('\n');
-    expect(new RegExp(`tcp \\S+:7078 open`).test(r.log), `the intruder could not even open a TCP connection to ${driver}:7078 (the check proves nothing):\n${tail}`);
-    expect(r.exitCode !== undefined && r.exitCode !== 0, `the intruder exited ${r.exitCode}:\n${tail}`);
-    expect(!/Successfully registered with driver|Connecting to driver/.test(r.log), `the intruder got past the handshake:\n${tail}`);
-    const reason = /[Aa]uthenticat\w*|AEADBadTag\w*|GeneralSecurityException|SaslException/.exec(r.log)?.[0];
-    expect(reason, `no sign of a refused handshake in the intruder's log:\n${tail}`);
-    checks.info(`intruder refused: ${r.log.split('\n').find((l) => l.includes(reason))?.trim().slice(0, 300)}`);
+  await checks.run(`${dag}: an executor of another app reaches the driver's port but is refused; with the app's key the driver answers (control)`, async () => {
+    expect(probes, 'the probes were not started');
+    const { driver, control, intruder } = await probes.done;
+    const tail = (r: ExecutorProbe) => r.log.split('\n').filter((l) => !/^\s+at |^\s*\.\.\. \d+ more/.test(l)).slice(-10).join('\n');
+    const answered = /ResourceProfileId 999 not found/;
+    for (const [who, r] of [['control', control], ['intruder', intruder]] as const) {
+      expect(/tcp \S+:7078 open/.test(r.log), `the ${who} could not open a TCP connection to ${driver}:7078 (the check proves nothing):\n${tail(r)}`);
+      expect(r.exitCode !== undefined && r.exitCode !== 0, `the ${who} exited ${r.exitCode} (it should not have joined the app):\n${tail(r)}`);
+    }
+    expect(answered.test(control.log), `with the app's key the driver did not answer (the handshake itself fails, so the intruder's refusal proves nothing):\n${tail(control)}`);
+    expect(!answered.test(intruder.log), `with another key the driver answered an RPC:\n${tail(intruder)}`);
+    const refused = /AuthClientBootstrap[^\n]*|Connection reset by peer|ClosedChannelException|[Aa]uthentication failed[^\n]*/.exec(intruder.log)?.[0];
+    expect(refused, `no sign of a refused handshake in the intruder's log:\n${tail(intruder)}`);
+    checks.info(`executor probe with another key: ${refused.trim().slice(0, 200)}; with the app's key: ${answered.exec(control.log)?.[0]}`);
   }, [name]);
 
   await checks.run(`${dag}: the deferrable monitor task deferred and resumed (the triggerer followed the driver)`, async () => {
@@ -580,7 +599,7 @@ async function failurePaths(
     expect(monitorLog.includes('OOMKilled'), 'the monitor task log does not say OOMKilled');
   }, needs);
 
-  await checks.run(`${dag}: deleting the submit pod after the driver exists makes the retry adopt that driver (one driver pod)`, async () => {
+  await checks.run(`${dag}: deleting the submit pod after the driver exists makes the retry adopt that driver, or replace it if it could never start (one driver pod)`, async () => {
     const id = runId('adopt');
     await airflow().trigger(dag, id);
     // The first try's driver: the one labelled with this run.
@@ -599,7 +618,13 @@ async function failurePaths(
     const drivers = recorder.pods({ 'spark-role': 'driver' }).filter((s) => !before.has(s.name));
     expect(drivers.length === 1, `driver pods created for the run: ${describe(drivers)}`);
     const log = await airflow().taskLog(dag, id, 'submit', submit.try_number);
-    expect(/adopt/i.test(log), 'the retry\'s log does not say it adopted the driver');
+    // The deletion lands at a random moment of spark-submit: after it created the driver's
+    // ConfigMaps the retry adopts the driver; between the pod and its ConfigMaps the pod can never
+    // start, and the retry replaces it (same name), once the grace period has shown it.
+    const adopted = /adopted driver pod/.test(log);
+    const replaced = /never got its ConfigMaps \(that submit was interrupted\)/.test(log);
+    expect(adopted || replaced, 'the retry\'s log says neither that it adopted the driver nor that it replaced a never-started one');
+    checks.info(`the retry ${adopted ? 'adopted the driver' : 'replaced a driver whose ConfigMaps spark-submit never created'}`);
   }, needs);
   void ok;
 }
