@@ -162,9 +162,8 @@ export class NetworkFlows extends Construct {
   /** Deny all ingress and egress of every pod of `namespace`; allow DNS. */
   private denyAll(namespace: string | undefined): void {
     const id = (name: string) => (namespace === this.namespace ? name : `${namespace}-${name}`);
-    const metadata = (name: string) => ({ name, labels: { 'app.kubernetes.io/part-of': PART_OF }, ...(namespace === this.namespace ? {} : { namespace }) });
     new kplus.NetworkPolicy(this, id('DefaultDeny'), {
-      metadata: metadata('default-deny-all'),
+      metadata: this.policyMetadata('default-deny-all', namespace),
       selector: kplus.Pods.all(this, id('AllPods')),
       ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
       egress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
@@ -174,7 +173,7 @@ export class NetworkFlows extends Construct {
       namespaces: kplus.Namespaces.select(this, id('KubeSystem'), { names: [CLUSTER_DNS.namespace] }),
     });
     new kplus.NetworkPolicy(this, id('Dns'), {
-      metadata: metadata('allow-dns-egress'),
+      metadata: this.policyMetadata('allow-dns-egress', namespace),
       selector: kplus.Pods.all(this, id('AllPodsDns')),
       egress: { rules: [{ peer: dns, ports: [kplus.NetworkPolicyPort.udp(53), kplus.NetworkPolicyPort.tcp(53)] }] },
     });
@@ -205,12 +204,10 @@ export class NetworkFlows extends Construct {
     this.declared.push(flow);
 
     const ports = flow.ports.map(toPolicyPort);
-    const labels = { 'app.kubernetes.io/part-of': PART_OF };
-    const metadata = (name: string, namespace: string | undefined) => ({ name, labels, ...(namespace === this.namespace ? {} : { namespace }) });
     if (flow.to.kind === 'pods') {
       const ns = this.namespaceOf(flow.to.group);
       new kplus.NetworkPolicy(this, `${flow.name}-ingress`, {
-        metadata: metadata(`${flow.name}-ingress`, ns),
+        metadata: this.policyMetadata(`${flow.name}-ingress`, ns),
         selector: this.pods(`${flow.name}-to`, flow.to.group),
         ingress: { rules: [{ peer: this.peer(`${flow.name}-from`, flow.from, ns), ports }] },
       });
@@ -218,7 +215,7 @@ export class NetworkFlows extends Construct {
     if (flow.from.kind === 'pods') {
       const ns = this.namespaceOf(flow.from.group);
       new kplus.NetworkPolicy(this, `${flow.name}-egress`, {
-        metadata: metadata(`${flow.name}-egress`, ns),
+        metadata: this.policyMetadata(`${flow.name}-egress`, ns),
         selector: this.pods(`${flow.name}-source`, flow.from.group),
         egress: { rules: [{ peer: this.peer(`${flow.name}-dest`, flow.to, ns), ports }] },
       });
@@ -233,6 +230,11 @@ export class NetworkFlows extends Construct {
   /** The namespace of a group's pods. */
   public namespaceOf(group: PodGroup): string | undefined {
     return group.namespace ?? this.namespace;
+  }
+
+  /** Metadata of a policy in `namespace`: the chart's namespace is implied, any other named. */
+  private policyMetadata(name: string, namespace: string | undefined): kplus.NetworkPolicyProps['metadata'] {
+    return { name, labels: { 'app.kubernetes.io/part-of': PART_OF }, ...(namespace === this.namespace ? {} : { namespace }) };
   }
 
   /** The selector of a group's pods in the group's own namespace (the policy lives there). */

@@ -88,6 +88,7 @@ export class SecretBootstrap extends Construct {
   private readonly specs: kplus.ConfigMap;
   private readonly names: string[] = [];
   private readonly serviceAccount: kplus.ServiceAccount;
+  private readonly labels: Record<string, string>;
   private readonly copies = new Map<string, { role: kplus.Role; names: string[] }>();
 
   private constructor(chart: Chart, props: SecretBootstrapProps) {
@@ -95,12 +96,11 @@ export class SecretBootstrap extends Construct {
     const runAs = props.runAs ?? { user: AIRFLOW_UID, group: 0, fsGroup: 0 };
     const selector = selectorLabels(SECRET_BOOTSTRAP_NAME, 'bootstrap', SECRET_BOOTSTRAP_NAME);
     const labels = objectLabels(selector);
+    this.labels = labels;
     const metadata = { name: SECRET_BOOTSTRAP_NAME, labels };
     const sa = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata, automountToken: true });
     this.serviceAccount = sa;
-    this.role = new kplus.Role(this, 'Role', { metadata });
-    this.role.allow(['create'], kplus.ApiResource.custom({ apiGroup: '', resourceType: 'secrets' }));
-    new kplus.RoleBinding(this, 'Binding', { metadata, role: this.role }).addSubjects(sa);
+    this.role = this.createSecretsRole('');
     this.specs = new kplus.ConfigMap(this, 'Script', { metadata, data: { 'bootstrap.py': SECRETS_BOOTSTRAP_SCRIPT } });
     this.job = new kplus.Job(this, 'Job', {
       metadata,
@@ -151,15 +151,23 @@ export class SecretBootstrap extends Construct {
     ValidationError.throwIfAny(issues.issues);
     let target = this.copies.get(namespace);
     if (!target) {
-      const metadata = { name: SECRET_BOOTSTRAP_NAME, namespace, labels: objectLabels(selectorLabels(SECRET_BOOTSTRAP_NAME, 'bootstrap', SECRET_BOOTSTRAP_NAME)) };
-      const role = new kplus.Role(this, `Role-${namespace}`, { metadata });
-      role.allow(['create'], kplus.ApiResource.custom({ apiGroup: '', resourceType: 'secrets' }));
-      new kplus.RoleBinding(this, `Binding-${namespace}`, { metadata, role }).addSubjects(this.serviceAccount);
-      target = { role, names: [] };
+      target = { role: this.createSecretsRole(`-${namespace}`, namespace), names: [] };
       this.copies.set(namespace, target);
     }
     target.names.push(name);
     target.role.allow(['get', 'update'], kplus.Secret.fromSecretName(this, `Copy-${namespace}-${name}`, name));
+  }
+
+  /**
+   * A Role that may create Secrets, bound to the Job's ServiceAccount, in `namespace` (default: the
+   * chart's); `idSuffix` tells the construct ids apart. RBAC cannot restrict `create` by name.
+   */
+  private createSecretsRole(idSuffix: string, namespace?: string): kplus.Role {
+    const metadata = { name: SECRET_BOOTSTRAP_NAME, labels: this.labels, ...(namespace === undefined ? {} : { namespace }) };
+    const role = new kplus.Role(this, `Role${idSuffix}`, { metadata });
+    role.allow(['create'], kplus.ApiResource.custom({ apiGroup: '', resourceType: 'secrets' }));
+    new kplus.RoleBinding(this, `Binding${idSuffix}`, { metadata, role }).addSubjects(this.serviceAccount);
+    return role;
   }
 
   /** Registers a Secret to create when absent. */

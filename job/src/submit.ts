@@ -494,8 +494,9 @@ async function adopt(opts: SubmitOptions, deps: SubmitDeps, kube: Kube, pod: Pod
 /**
  * Creates the app's authentication Secret (a random 256-bit key), owned by its driver pod so
  * that Kubernetes deletes it with the pod. The driver and executors mount it (authConfs) and wait
- * in ContainerCreating until it exists, the kubelet retrying the mount; it is created right after
- * spark-submit created the pod, as its UID is only known then. An earlier try's Secret is kept.
+ * in ContainerCreating until it exists, the kubelet retrying the mount; it is created as soon as
+ * the pod exists (createSecretWhenPodAppears), as its UID is only known then. An earlier try's
+ * Secret is kept.
  * The submitter needs only `create` on Secrets: it never reads one.
  */
 async function ensureAuthSecret(kube: Kube, deps: SubmitDeps, opts: SubmitOptions, pod: Pod): Promise<void> {
