@@ -42,6 +42,7 @@ from spark_tasks import JOB_APPS, spark_submit_and_monitor
     params={
         "orders": Param(200_000, type="integer", minimum=1, description="number of generated orders"),
         "mode": Param("ok", enum=["ok", "raise", "oom-driver"], description="ok, or a failure to try"),
+        "pause_seconds": Param(0, type="integer", minimum=0, maximum=3600, description="pause between the app's two stages (to watch its UI)"),
     },
 )
 def spark_on_kubernetes() -> None:
@@ -49,7 +50,7 @@ def spark_on_kubernetes() -> None:
         "",
         "orders-report",
         f"{JOB_APPS}/orders_report.py",
-        app_args=["--orders", "{{ params.orders }}", "--mode", "{{ params.mode }}"],
+        app_args=["--orders", "{{ params.orders }}", "--mode", "{{ params.mode }}", "--pause-seconds", "{{ params.pause_seconds }}"],
     )
 
 

@@ -30,14 +30,17 @@ from spark_tasks import JOB_APPS, spark_submit_standalone
     max_active_runs=1,
     tags=["spark", "standalone", "example"],
     doc_md=__doc__,
-    params={"orders": Param(200_000, type="integer", minimum=1, description="number of generated orders")},
+    params={
+        "orders": Param(200_000, type="integer", minimum=1, description="number of generated orders"),
+        "pause_seconds": Param(0, type="integer", minimum=0, maximum=3600, description="pause between the app's two stages (to watch its UI)"),
+    },
 )
 def spark_standalone() -> None:
     spark_submit_standalone(
         "",
         "orders-report",
         f"{JOB_APPS}/orders_report.py",
-        app_args=["--orders", "{{ params.orders }}"],
+        app_args=["--orders", "{{ params.orders }}", "--pause-seconds", "{{ params.pause_seconds }}"],
     )
 
 

@@ -63,6 +63,12 @@ ENV_AUTH_SECRET_NAME = "SPARK_AUTH_SECRET_NAME"
 """Secret (key ``secret``) with the standalone cluster's shared RPC secret; empty = no authentication."""
 ENV_EXECUTOR_MEMORY = "SPARK_EXECUTOR_MEMORY"
 """``spark.executor.memory`` that fits a standalone worker (its SPARK_WORKER_MEMORY, e.g. ``768m``)."""
+ENV_EVENT_LOG_CLAIM = "SPARK_EVENT_LOG_CLAIM"
+"""PersistentVolumeClaim of the Spark history server's event logs; empty = apps write no event log.
+Kubernetes drivers get it from the application defaults; standalone task pods (the driver runs
+there) mount it at ``EVENT_LOG_MOUNT_PATH``."""
+ENV_EVENT_LOG_DIR = "SPARK_EVENT_LOG_DIR"
+"""``spark.eventLog.dir`` of drivers that mount the claim (``file:/var/spark-events``)."""
 
 CONTRACT_ENV_NAMES: tuple[str, ...] = (
     ENV_JOB_IMAGE,
@@ -73,6 +79,8 @@ CONTRACT_ENV_NAMES: tuple[str, ...] = (
     ENV_POD_TEMPLATES_CONFIGMAP,
     ENV_AUTH_SECRET_NAME,
     ENV_EXECUTOR_MEMORY,
+    ENV_EVENT_LOG_CLAIM,
+    ENV_EVENT_LOG_DIR,
 )
 
 #: The only parse-time fallbacks (DESIGN.md "Names"). Everything else has no safe default.
@@ -102,6 +110,19 @@ POD_TEMPLATES_MOUNT_PATH = "/opt/spark-job/pod-templates"
 #: Key of the applications' spark-defaults.conf in that ConfigMap (lib/spark-rbac.ts
 #: SPARK_APPLICATION_DEFAULTS_KEY): driver and executor sizes of the environment.
 APPLICATION_DEFAULTS_KEY = "spark-defaults.conf"
+#: Spark's PrometheusServlet on every UI and the executors' metrics on the driver's (mirrors
+#: SPARK_METRICS_CONF of lib/monitoring.ts; test/dags checks they agree).
+SPARK_METRICS_CONF: Mapping[str, str] = {
+    "spark.metrics.conf.*.sink.prometheusServlet.class": "org.apache.spark.metrics.sink.PrometheusServlet",
+    "spark.metrics.conf.*.sink.prometheusServlet.path": "/metrics/prometheus",
+    "spark.metrics.conf.master.sink.prometheusServlet.path": "/metrics/master/prometheus",
+    "spark.metrics.conf.applications.sink.prometheusServlet.path": "/metrics/applications/prometheus",
+    "spark.ui.prometheus.enabled": "true",
+}
+#: The driver UI's port (``spark.ui.port``): metrics are scraped there.
+SPARK_UI_PORT = 4040
+#: Where a standalone task pod mounts the event-log claim (lib/spark-history.ts SPARK_EVENT_LOG_MOUNT_PATH).
+EVENT_LOG_MOUNT_PATH = "/var/spark-events"
 ENV_CLI_DRIVER_POD_TEMPLATE = "SPARK_JOB_DRIVER_POD_TEMPLATE"
 ENV_CLI_EXECUTOR_POD_TEMPLATE = "SPARK_JOB_EXECUTOR_POD_TEMPLATE"
 
@@ -168,6 +189,8 @@ class SparkPlatform:
     pod_templates_configmap: str | None
     auth_secret_name: str | None = None
     executor_memory: str | None = None
+    event_log_claim: str | None = None
+    event_log_dir: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SparkPlatform:
@@ -189,6 +212,8 @@ class SparkPlatform:
             pod_templates_configmap=get(ENV_POD_TEMPLATES_CONFIGMAP),
             auth_secret_name=get(ENV_AUTH_SECRET_NAME),
             executor_memory=get(ENV_EXECUTOR_MEMORY),
+            event_log_claim=get(ENV_EVENT_LOG_CLAIM),
+            event_log_dir=get(ENV_EVENT_LOG_DIR),
         )
 
     def missing(self, *names: str) -> list[str]:
@@ -489,6 +514,14 @@ class SparkApp:
                 # The cluster authenticates and encrypts RPC; the secret reaches the driver as env.
                 conf.setdefault("spark.authenticate", "true")
                 conf.setdefault("spark.network.crypto.enabled", "true")
+            # Prometheus metrics on the driver's UI (lib/monitoring.ts SPARK_METRICS_CONF): the
+            # driver's own and its executors'; only a scraper the NetworkPolicies admit reaches them.
+            for key, value in SPARK_METRICS_CONF.items():
+                conf.setdefault(key, value)
+            if self.platform is not None and self.platform.event_log_claim and self.platform.event_log_dir:
+                # The driver runs in the task pod, which mounts the history server's claim.
+                conf.setdefault("spark.eventLog.enabled", "true")
+                conf.setdefault("spark.eventLog.dir", self.platform.event_log_dir)
         if self.target == "k8s":
             p = self.platform
             assert p is not None
@@ -592,12 +625,22 @@ class SparkApp:
             kwargs["ports"] = [
                 k8s.V1ContainerPort(name="driver-rpc", container_port=STANDALONE_DRIVER_PORT, protocol="TCP"),
                 k8s.V1ContainerPort(name="driver-blocks", container_port=STANDALONE_DRIVER_BLOCK_MANAGER_PORT, protocol="TCP"),
+                # named like a Kubernetes driver's, so a PodMonitor finds the metrics the same way
+                k8s.V1ContainerPort(name="spark-ui", container_port=SPARK_UI_PORT, protocol="TCP"),
             ]
             kwargs["env_vars"] = [
                 field_env("POD_NAME", "metadata.name"),
                 field_env("POD_NAMESPACE", "metadata.namespace"),
                 field_env("POD_IP", "status.podIP"),
             ]
+            if p.event_log_claim and p.event_log_dir:
+                kwargs["volumes"].append(
+                    k8s.V1Volume(
+                        name="event-logs",
+                        persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(claim_name=p.event_log_claim),
+                    )
+                )
+                kwargs["volume_mounts"].append(k8s.V1VolumeMount(name="event-logs", mount_path=EVENT_LOG_MOUNT_PATH))
             if p.auth_secret_name:
                 kwargs["env_vars"].append(
                     k8s.V1EnvVar(

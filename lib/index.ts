@@ -4,6 +4,8 @@ export * from './quantity';
 export * from './resources';
 export * from './spark-memory';
 export * from './spark-cluster';
+export * from './spark-history';
+export * from './monitoring';
 export * from './platform';
 export * from './labels';
 export * from './security';

@@ -15,7 +15,20 @@ export interface PodGroup {
 }
 
 /** One end of a flow. */
-export type FlowPeer = PodsPeer | ApiServerPeer | AnywherePeer | CidrPeer;
+export type FlowPeer = PodsPeer | ApiServerPeer | AnywherePeer | CidrPeer | NamespacePeer;
+
+/**
+ * Pods of a namespace the flows do not manage (a Prometheus, an ingress controller), by the
+ * namespace's name and optionally by labels. Only the other end's policy is written.
+ */
+export interface NamespacePeer {
+  /** Discriminator. */
+  readonly kind: 'namespace';
+  /** Name of the namespace. */
+  readonly namespace: string;
+  /** Labels of the pods in it. @default - every pod of the namespace */
+  readonly podLabels?: Readonly<Record<string, string>>;
+}
 
 /** Pods of a namespace the flows manage. */
 export interface PodsPeer {
@@ -196,6 +209,7 @@ export class NetworkFlows extends Construct {
       }
     }
     for (const end of [flow.from, flow.to]) if (end.kind === 'cidr' && !isIpv4Cidr(end.cidr)) issues.add('cidr', end.cidr, 'must be an IPv4 CIDR, e.g. "10.0.0.0/16"');
+    for (const end of [flow.from, flow.to]) if (end.kind === 'namespace') checkDns1123Label(issues, 'namespace', end.namespace);
     if (flow.ports.length === 0) issues.add('ports', flow.ports, 'must name at least one port');
     for (const p of flow.ports) {
       if (!validPort(p.port) || (p.endPort !== undefined && (!validPort(p.endPort) || p.endPort < p.port))) issues.add('ports', p, 'must be ports in 1-65535 with endPort >= port');
@@ -253,6 +267,10 @@ export class NetworkFlows extends Construct {
       case 'apiServer': return kplus.NetworkPolicyIpBlock.ipv4(this, id, this.apiServerCidr);
       case 'anywhere': return kplus.NetworkPolicyIpBlock.anyIpv4(this, id);
       case 'cidr': return kplus.NetworkPolicyIpBlock.ipv4(this, id, peer.cidr);
+      case 'namespace': {
+        const namespaces = kplus.Namespaces.select(this, `${id}-namespace`, { names: [peer.namespace] });
+        return peer.podLabels && Object.keys(peer.podLabels).length > 0 ? kplus.Pods.select(this, id, { labels: { ...peer.podLabels }, namespaces }) : namespaces;
+      }
     }
   }
 }

@@ -2,15 +2,17 @@ import { ApiObject, Chart, ChartProps, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PART_OF } from './labels';
-import { Airflow, AirflowProps, resolveAirflow } from './airflow';
-import { resolveSparkCluster, SparkCluster, SparkClusterProps } from './spark-cluster';
+import { Airflow, AIRFLOW_PORTS, AirflowProps, resolveAirflow } from './airflow';
+import { resolveSparkCluster, SPARK_PORTS, SparkCluster, SparkClusterProps } from './spark-cluster';
+import { MonitoringOptions, PlatformMonitoring, ResolvedMonitoring, resolveMonitoring, SPARK_APPLICATIONS_METRICS_PATH, SPARK_DRIVER_UI_PORT, SPARK_EXECUTORS_METRICS_PATH, SPARK_MASTER_METRICS_PATH, SPARK_METRICS_CONF, SPARK_METRICS_PATH } from './monitoring';
 import { NetworkFlows } from './network';
 import { podSecurityViolations } from './pod-security';
-import { SparkSubmitterRbac, TASK_POD_LABELS } from './spark-rbac';
+import { SPARK_K8S_PODS, SparkSubmitterRbac, TASK_POD_LABELS } from './spark-rbac';
 import { resolveSparkApplications, SparkApplicationDefaults } from './spark-apps';
 import { checkDns1123Label, checkPinnedImage, isIpv4Cidr, IssueCollector, ValidationError } from './validation';
 import { IMAGES, KUBERNETES_VERSION } from './versions';
 import { SecretBootstrap } from './secret-bootstrap';
+import { resolveSparkHistoryServer, SPARK_EVENT_LOG_DIR, SparkHistoryServer, SparkHistoryServerProps } from './spark-history';
 
 /** A Pod Security Standard level. */
 export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
@@ -41,6 +43,19 @@ export type PlatformSparkOptions = Omit<SparkClusterProps, 'namespace'>;
 /** Airflow options of the platform: {@link AirflowProps} without what the platform derives. */
 export type PlatformAirflowOptions = Omit<AirflowProps, 'namespace' | 'jobsNamespace' | 'dagEnvironment' | 'podSecurityEnforce' | 'jobsPodSecurityEnforce'>;
 
+/**
+ * The Spark history server and the event logs of the applications: {@link SparkHistoryServerProps}
+ * without the namespace (the jobs namespace, where the drivers run).
+ */
+export interface PlatformHistoryOptions extends Omit<SparkHistoryServerProps, 'namespace'> {
+  /**
+   * Every application writes its event log to the claim and the history server serves them.
+   * When false, applications write no event log.
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
 /** ServiceAccounts of Spark applications. */
 export interface SparkServiceAccountOptions {
   /** Runs `spark-job submit` / `monitor`. @default "spark-submitter" */
@@ -67,6 +82,15 @@ export interface PlatformConfig {
   readonly jobsNamespace?: NamespaceOptions;
   /** @default - the SparkCluster defaults (UI not exposed) */
   readonly spark?: PlatformSparkOptions;
+  /** @default - enabled, a 10Gi ReadWriteMany claim "spark-events", UI not exposed */
+  readonly history?: PlatformHistoryOptions;
+  /**
+   * Prometheus scraping: a statsd-exporter for Airflow's metrics, NetworkPolicies that open every
+   * metrics port (Spark master, workers and drivers, the exporter) to the scraper's namespace, and
+   * optionally ServiceMonitors and PodMonitors.
+   * @default - no scraping: the Spark metrics endpoints exist but no policy opens them, no exporter
+   */
+  readonly monitoring?: MonitoringOptions;
   /** @default - the Airflow defaults (LocalExecutor, in-cluster PostgreSQL, DAGs from ./dags, UI not exposed) */
   readonly airflow?: PlatformAirflowOptions;
   /**
@@ -113,6 +137,8 @@ export const DAG_CONTRACT_ENV = [
   'SPARK_POD_TEMPLATES_CONFIGMAP',
   'SPARK_AUTH_SECRET_NAME',
   'SPARK_EXECUTOR_MEMORY',
+  'SPARK_EVENT_LOG_CLAIM',
+  'SPARK_EVENT_LOG_DIR',
 ] as const;
 
 /** Default namespace name (from the original single-file setup). */
@@ -144,6 +170,10 @@ export function validatePlatformConfig(config: PlatformConfig): void {
   issues.addAll('spark', spark.issues.filter((i) => i.field !== 'namespace'));
   const airflow = resolveAirflow({ ...airflowProps(config), dagEnvironment: {} });
   issues.addAll('airflow', airflow.issues.filter((i) => i.field !== 'namespace' && i.field !== 'jobsNamespace'));
+  const history = config.history?.enabled === false ? undefined : resolveSparkHistoryServer({ ...config.history, namespace: jobsNamespace });
+  if (config.history?.enabled !== undefined && typeof config.history.enabled !== 'boolean') issues.add('history.enabled', config.history.enabled, 'must be true or false');
+  if (history) issues.addAll('history', history.issues.filter((i) => i.field !== 'namespace'));
+  if (config.monitoring !== undefined) issues.addAll('monitoring', resolveMonitoring(config.monitoring).issues);
   checkPinnedImage(issues, 'jobImage', config.jobImage ?? IMAGES.sparkJob);
   issues.addAll('sparkApplications', resolveSparkApplications(config.sparkApplications).issues);
   const submitter = config.serviceAccounts?.submitter ?? 'spark-submitter';
@@ -163,6 +193,7 @@ export function validatePlatformConfig(config: PlatformConfig): void {
   const nodePorts: ExposedNodePort[] = [];
   if (spark.resolved?.ui.expose) nodePorts.push({ field: 'spark.ui.nodePort', port: spark.resolved.ui.nodePort });
   if (airflow.resolved?.ui.expose) nodePorts.push({ field: 'airflow.ui.nodePort', port: airflow.resolved.ui.nodePort });
+  if (history?.resolved?.ui.expose) nodePorts.push({ field: 'history.ui.nodePort', port: history.resolved.ui.nodePort });
   checkUniqueNodePorts(issues, nodePorts);
   ValidationError.throwIfAny(issues.issues, typeof config.environment === 'string' ? config.environment : undefined);
 }
@@ -241,6 +272,10 @@ export class SparkAirflowPlatform extends Chart {
   public readonly rbac: SparkSubmitterRbac;
   /** Airflow. */
   public readonly airflow: Airflow;
+  /** The Spark history server and the event-log claim, unless `history.enabled` is false. */
+  public readonly history?: SparkHistoryServer;
+  /** Metrics targets and monitors, when `monitoring` is set. */
+  public readonly monitoring?: PlatformMonitoring;
   /** The DAG contract environment given to Airflow. */
   public readonly dagEnvironment: Readonly<Record<string, string>>;
 
@@ -266,6 +301,10 @@ export class SparkAirflowPlatform extends Chart {
     this.spark = new SparkCluster(this, 'Spark', { ...props.config.spark, namespace: namespaceName });
     // The standalone submit task pods (jobs namespace) run their drivers against the cluster.
     this.spark.allowClients({ name: 'spark-standalone-tasks', labels: TASK_POD_LABELS.standalone, namespace: jobsNamespaceName });
+    if (props.config.history?.enabled !== false) {
+      const { enabled: _enabled, ...historyProps } = props.config.history ?? {};
+      this.history = new SparkHistoryServer(this, 'SparkHistory', { ...historyProps, namespace: jobsNamespaceName });
+    }
     const sparkAuth = this.spark.config.authentication;
     // Their drivers authenticate with the cluster's secret: a copy in the jobs namespace, so no
     // identity there needs to read the platform namespace.
@@ -274,7 +313,9 @@ export class SparkAirflowPlatform extends Chart {
       namespace: jobsNamespaceName,
       submitterServiceAccountName: props.config.serviceAccounts?.submitter,
       driverServiceAccountName: props.config.serviceAccounts?.driver,
-      applicationConf: resolveSparkApplications(props.config.sparkApplications).resolved?.conf,
+      // Kubernetes drivers serve metrics and write their event log to the history server's claim;
+      // sizes from the config.
+      applicationConf: { ...SPARK_METRICS_CONF, ...this.history?.applicationConf, ...resolveSparkApplications(props.config.sparkApplications).resolved?.conf },
     });
     this.rbac.allowSubmit();
     this.rbac.allowMonitor();
@@ -291,9 +332,13 @@ export class SparkAirflowPlatform extends Chart {
       SPARK_AUTH_SECRET_NAME: sparkAuth.enabled ? sparkAuth.secretName : '',
       // One executor per worker gets all the heap the memory arithmetic leaves (the default 1g may not fit).
       SPARK_EXECUTOR_MEMORY: `${this.spark.memoryPlan.workerMemoryMiB}m`,
+      // Drivers that run in their task pod (standalone) mount the claim and write there; empty = no event logs.
+      SPARK_EVENT_LOG_CLAIM: this.history?.config.eventLog.claimName ?? '',
+      SPARK_EVENT_LOG_DIR: this.history ? SPARK_EVENT_LOG_DIR : '',
     };
     this.dagEnvironment = dagEnvironment;
-    this.airflow = new Airflow(this, 'Airflow', { ...airflowProps(props.config), dagEnvironment });
+    this.airflow = new Airflow(this, 'Airflow', { ...airflowProps(props.config), dagEnvironment, statsd: props.config.monitoring !== undefined });
+    if (props.config.monitoring) this.monitoring = this.addMonitoring(props.config.monitoring, jobsNamespaceName);
     // Airflow's scheduler and triggerer launch and follow the submit/monitor pods in the jobs namespace.
     this.rbac.allowLaunchPods('AirflowLaunchPods', this.airflow.serviceAccount);
     if (this.airflow.workerServiceAccount) this.rbac.allowLaunchPods('AirflowWorkerLaunchPods', this.airflow.workerServiceAccount);
@@ -307,5 +352,18 @@ export class SparkAirflowPlatform extends Chart {
     for (const child of this.node.findAll()) {
       if (child instanceof ApiObject && !namespaceObjects.includes(child)) child.addDependency(...namespaceObjects);
     }
+  }
+
+  /** Every metrics endpoint of the platform, open to the scraper (and monitored with the operator). */
+  private addMonitoring(options: MonitoringOptions, jobsNamespace: string): PlatformMonitoring {
+    const resolved = resolveMonitoring(options).resolved as ResolvedMonitoring;
+    const monitoring = new PlatformMonitoring(this, 'Monitoring', resolved);
+    const driverPaths = [SPARK_METRICS_PATH, SPARK_EXECUTORS_METRICS_PATH];
+    monitoring.add({ pods: this.spark.masterPods, portName: 'http', port: SPARK_PORTS.masterUi, paths: [SPARK_MASTER_METRICS_PATH, SPARK_APPLICATIONS_METRICS_PATH] });
+    monitoring.add({ pods: this.spark.workerPods, portName: 'http', port: SPARK_PORTS.workerUi, paths: [SPARK_METRICS_PATH] });
+    monitoring.add({ pods: { ...SPARK_K8S_PODS.driver, namespace: jobsNamespace }, portName: 'spark-ui', port: SPARK_DRIVER_UI_PORT, paths: driverPaths });
+    monitoring.add({ pods: { name: 'spark-standalone-drivers', labels: TASK_POD_LABELS.standalone, namespace: jobsNamespace }, portName: 'spark-ui', port: SPARK_DRIVER_UI_PORT, paths: driverPaths });
+    if (this.airflow.statsdPods) monitoring.add({ pods: this.airflow.statsdPods, portName: 'metrics', port: AIRFLOW_PORTS.statsdMetrics, paths: ['/metrics'], service: this.airflow.statsdPods.name });
+    return monitoring;
   }
 }

@@ -1,4 +1,4 @@
-import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { createHash } from 'crypto';
 import { Construct } from 'constructs';
@@ -6,13 +6,14 @@ import { objectLabels, selectorLabels, selectPods } from './labels';
 import { checkMemoryMiB, ContainerResources, ParsedResources, toKplusResources, validateResources } from './resources';
 import { containerSecurityContext, hardenPodSpec, podSecurityContext, RunAs } from './security';
 import { planWorkerMemory, WorkerMemoryPlan, jvmOverheadMiB } from './spark-memory';
-import { checkDns1123Label, checkNodePort, checkPinnedImage, IssueCollector, ValidationError, ValidationIssue } from './validation';
+import { checkClaimSizeGiB, checkDns1123Label, checkNodePort, checkPinnedImage, checkStorageClassName, IssueCollector, ValidationError, ValidationIssue } from './validation';
 import { IMAGES, SPARK_UID, SPARK_VERSION } from './versions';
 import { toMiB } from './quantity';
 import { renderProperties } from './config-files';
 import { FlowPeer, NetworkFlows, PodGroup } from './network';
 import { SecretBootstrap } from './secret-bootstrap';
 import { imageSuppressions, suppress, SUPPRESSIONS } from './scanners';
+import { SPARK_METRICS_CONF } from './monitoring';
 
 /** Well-known ports of the Spark standalone daemons. */
 export const SPARK_PORTS = {
@@ -50,6 +51,8 @@ export const SPARK_AUTH_SECRET_KEY = 'secret';
 export const SPARK_HOME = '/opt/spark';
 /** Where the platform mounts spark-defaults.conf. */
 export const SPARK_CONF_DIR = '/etc/spark';
+/** Where the master keeps its FILESYSTEM recovery state (the recovery claim's mount). */
+export const SPARK_RECOVERY_DIR = '/var/lib/spark-master/recovery';
 /** The worker's scratch directory (executor working dirs), an emptyDir. */
 export const SPARK_WORKER_DIR = '/opt/spark/work';
 
@@ -65,6 +68,27 @@ export interface SparkMasterOptions {
    * @default "512Mi"
    */
   readonly daemonMemory?: string;
+  /**
+   * How a restarted master gets its workers and running applications back.
+   * @default - FILESYSTEM recovery on a 1Gi ReadWriteOnce claim
+   */
+  readonly recovery?: SparkMasterRecoveryOptions;
+}
+
+/**
+ * Recovery of the standalone master (`spark.deploy.recoveryMode`). With `filesystem` the master
+ * writes every registered worker, application and driver to a PersistentVolumeClaim; a master pod
+ * that replaces it (a crash, a node drain, a rollout) reads them back, tells workers and drivers
+ * it is the master now, and running applications go on. With `none` a new master starts empty:
+ * workers register again, but the applications that were running lose their master.
+ */
+export interface SparkMasterRecoveryOptions {
+  /** `filesystem` (FILESYSTEM recovery on a claim) or `none`. @default "filesystem" */
+  readonly mode?: 'filesystem' | 'none';
+  /** Size of the recovery claim: it holds a small file per worker and application. @default "1Gi" */
+  readonly size?: string;
+  /** StorageClass of the recovery claim. @default - the cluster's default StorageClass */
+  readonly storageClassName?: string;
 }
 
 /** A toleration of a node taint. */
@@ -203,7 +227,7 @@ export const DEFAULT_SPARK_UI_NODE_PORT = 30000;
 const SPARK_RUN_AS: RunAs = { user: SPARK_UID, group: SPARK_UID, fsGroup: SPARK_UID };
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-const SPARK_CONF_KEY = /^spark\.[A-Za-z0-9_.-]+$/;
+const SPARK_CONF_KEY = /^spark\.[A-Za-z0-9_.*-]+$/;
 
 /**
  * The validated, defaulted view of {@link SparkClusterProps}.
@@ -214,7 +238,11 @@ export interface ResolvedSparkCluster {
   readonly image: string;
   readonly masterName: string;
   readonly workerName: string;
-  readonly master: { readonly resources: ParsedResources; readonly daemonMemoryMiB: number };
+  readonly master: {
+    readonly resources: ParsedResources;
+    readonly daemonMemoryMiB: number;
+    readonly recovery?: { readonly sizeGiB: number; readonly storageClassName?: string };
+  };
   readonly worker: {
     readonly resources: ParsedResources;
     readonly cores: number;
@@ -255,6 +283,20 @@ export function resolveSparkCluster(props: SparkClusterProps, chartNamespace?: s
     if (total > limitMiB) {
       issues.add('master.resources.memory.limit', props.master?.resources?.memory.limit ?? DEFAULT_MASTER_RESOURCES.memory.limit,
         `too small for the master JVM: SPARK_DAEMON_MEMORY ${masterHeap}Mi + JVM overhead ${jvmOverheadMiB(masterHeap)}Mi = ${total}Mi > limit ${limitMiB}Mi; raise the limit to at least ${total}Mi`);
+    }
+  }
+
+  const recoveryMode = props.master?.recovery?.mode ?? 'filesystem';
+  let recovery: ResolvedSparkCluster['master']['recovery'];
+  if (recoveryMode !== 'filesystem' && recoveryMode !== 'none') {
+    issues.add('master.recovery.mode', recoveryMode, 'must be "filesystem" or "none"');
+  } else if (recoveryMode === 'filesystem') {
+    const sizeGiB = checkClaimSizeGiB(issues, 'master.recovery.size', props.master?.recovery?.size ?? '1Gi');
+    const storageClassName = checkStorageClassName(issues, 'master.recovery.storageClassName', props.master?.recovery?.storageClassName);
+    if (sizeGiB !== undefined) recovery = { sizeGiB, ...(storageClassName ? { storageClassName } : {}) };
+  } else {
+    for (const field of ['size', 'storageClassName'] as const) {
+      if (props.master?.recovery?.[field] !== undefined) issues.add(`master.recovery.${field}`, props.master.recovery[field], 'must be unset with recovery mode "none"');
     }
   }
 
@@ -307,6 +349,8 @@ export function resolveSparkCluster(props: SparkClusterProps, chartNamespace?: s
       issues.add(`sparkConf.${key}`, '<redacted>', 'must not be set: secrets never go into a ConfigMap; the shared secret comes from the Secret named by authentication.secretName');
     } else if (['spark.authenticate', 'spark.network.crypto.enabled'].includes(key)) {
       issues.add(`sparkConf.${key}`, value, 'is managed by the construct; use authentication.enabled');
+    } else if (key.startsWith('spark.deploy.recovery')) {
+      issues.add(`sparkConf.${key}`, value, 'is managed by the construct; use master.recovery');
     }
   }
   const authentication = {
@@ -326,7 +370,7 @@ export function resolveSparkCluster(props: SparkClusterProps, chartNamespace?: s
       image,
       masterName,
       workerName,
-      master: { resources: masterResources, daemonMemoryMiB: masterHeap },
+      master: { resources: masterResources, daemonMemoryMiB: masterHeap, ...(recovery ? { recovery } : {}) },
       worker: { resources: workerResources, cores, memoryPlan, nodeSelector, tolerations },
       ui: { expose, nodePort },
       sparkConf,
@@ -361,6 +405,8 @@ export class SparkCluster extends Construct {
   public readonly workers: kplus.DaemonSet;
   /** The ConfigMap holding spark-defaults.conf. */
   public readonly confMap: kplus.ConfigMap;
+  /** The claim where the master keeps its recovery state (FILESYSTEM recovery), if any. */
+  public readonly recoveryClaim?: kplus.PersistentVolumeClaim;
 
   /** Validates `props` (throws a ValidationError naming every bad field) and builds the cluster. */
   constructor(scope: Construct, id: string, props: SparkClusterProps = {}) {
@@ -386,6 +432,9 @@ export class SparkCluster extends Construct {
       // After a master restart its pod IP changes: reconnect through the Service name.
       'spark.worker.preferConfiguredMasterAddress': 'true',
       'spark.worker.cleanup.enabled': 'true',
+      // Prometheus metrics on the UIs: /metrics/master/prometheus, /metrics/applications/prometheus
+      // (master), /metrics/prometheus (workers); NetworkPolicies decide who reaches them.
+      ...SPARK_METRICS_CONF,
       ...c.sparkConf,
     });
     this.confMap = new kplus.ConfigMap(this, 'Conf', {
@@ -419,6 +468,8 @@ export class SparkCluster extends Construct {
           envVariables: {
             POD_IP: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP),
             SPARK_DAEMON_MEMORY: kplus.EnvValue.fromValue(`${c.master.daemonMemoryMiB}m`),
+            // Recovery settings concern the master alone (spark-class passes SPARK_MASTER_OPTS to it).
+            ...(c.master.recovery ? { SPARK_MASTER_OPTS: kplus.EnvValue.fromValue(`-Dspark.deploy.recoveryMode=FILESYSTEM -Dspark.deploy.recoveryDirectory=${SPARK_RECOVERY_DIR}`) } : {}),
             ...authEnv,
           },
           ...daemonPorts(SPARK_PORTS.masterRpc, SPARK_PORTS.masterUi),
@@ -428,6 +479,17 @@ export class SparkCluster extends Construct {
       ],
     });
     this.configurePod(this.master, masterSelector, confChecksum, []);
+    if (c.master.recovery) {
+      // One master at a time writes the state: the Deployment recreates (never surges) its pod.
+      this.recoveryClaim = new kplus.PersistentVolumeClaim(this, 'RecoveryClaim', {
+        metadata: { name: `${c.masterName}-recovery`, labels: objectLabels(masterSelector, SPARK_VERSION) },
+        accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
+        storage: Size.gibibytes(c.master.recovery.sizeGiB),
+        ...(c.master.recovery.storageClassName ? { storageClassName: c.master.recovery.storageClassName } : {}),
+        volumeMode: kplus.PersistentVolumeMode.FILE_SYSTEM,
+      });
+      this.master.containers[0].mount(SPARK_RECOVERY_DIR, kplus.Volume.fromPersistentVolumeClaim(this.master, 'RecoveryVolume', this.recoveryClaim, { name: 'recovery' }));
+    }
 
     this.masterService = new kplus.Service(this, 'MasterService', {
       metadata: { name: c.masterName, labels: objectLabels(masterSelector, SPARK_VERSION) },

@@ -161,7 +161,7 @@ export class SparkSubmitterRbac extends Construct {
     checkDns1123Label(issues, 'driverServiceAccountName', driverName);
     checkDns1123Label(issues, 'podTemplatesConfigMapName', templatesName);
     for (const [key, value] of Object.entries(props.applicationConf ?? {})) {
-      if (!/^spark\.[A-Za-z0-9._-]+$/.test(key)) issues.add(`applicationConf.${key}`, key, 'must be a Spark property name starting with "spark."');
+      if (!/^spark\.[A-Za-z0-9._*-]+$/.test(key)) issues.add(`applicationConf.${key}`, key, 'must be a Spark property name starting with "spark."');
       else if (typeof value !== 'string') issues.add(`applicationConf.${key}`, value, 'must be a string');
     }
     if (submitterName === driverName) issues.add('driverServiceAccountName', driverName, 'must differ from submitterServiceAccountName');

@@ -8,6 +8,8 @@
  * the environment name, so the final message points at the exact line of the stack config.
  */
 
+import { parseMemoryBytes } from './quantity';
+
 /** One problem found in a configuration. */
 export interface ValidationIssue {
   /** Dotted path of the offending field, e.g. `worker.resources.memory.limit`. */
@@ -156,4 +158,24 @@ const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\
 /** Whether a value is an IPv4 CIDR such as "10.0.0.1/32". */
 export function isIpv4Cidr(value: unknown): value is string {
   return typeof value === 'string' && IPV4_CIDR.test(value);
+}
+
+/** Checks the size of a PersistentVolumeClaim: whole gibibytes, e.g. "4Gi". Returns the GiB. */
+export function checkClaimSizeGiB(issues: IssueCollector, field: string, value: unknown): number | undefined {
+  const bytes = typeof value === 'string' ? parseMemoryBytes(value) : undefined;
+  if (bytes === undefined || bytes === 0 || bytes % 2 ** 30 !== 0) {
+    issues.add(field, value, 'must be a whole number of gibibytes, e.g. "4Gi"');
+    return undefined;
+  }
+  return bytes / 2 ** 30;
+}
+
+/** Checks an optional StorageClass name (a DNS-1123 subdomain); returns it when valid. */
+export function checkStorageClassName(issues: IssueCollector, field: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (!isDns1123Subdomain(value)) {
+    issues.add(field, value, 'must be a StorageClass name (DNS-1123 subdomain)');
+    return undefined;
+  }
+  return value;
 }

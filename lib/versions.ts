@@ -42,6 +42,8 @@ export const IMAGES = {
   postgres: 'postgres:17.6-bookworm',
   /** git-sync sidecar for DagSource.gitSync() (uid 65533). */
   gitSync: 'registry.k8s.io/git-sync/git-sync:v4.4.2',
+  /** Prometheus StatsD exporter: Airflow's StatsD metrics as a /metrics endpoint (uid 65534), as the Airflow chart does. */
+  statsdExporter: 'prom/statsd-exporter:v0.28.0',
 } as const;
 
 /** uid/gid of the `spark` user in the apache/spark image. */
@@ -52,6 +54,9 @@ export const AIRFLOW_UID = 50000;
 
 /** uid/gid of the `postgres` user in the postgres image. */
 export const POSTGRES_UID = 999;
+
+/** uid/gid of the statsd-exporter image's user (nobody). */
+export const STATSD_EXPORTER_UID = 65534;
 
 /** uid/gid of the git-sync image's user. */
 export const GIT_SYNC_UID = 65533;

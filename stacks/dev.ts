@@ -14,10 +14,19 @@ export const dev: PlatformConfig = {
   // on 443/6443 for the pods that call it (narrow it where you know the address).
   network: { apiServerCidr: '0.0.0.0/0' },
   spark: {
-    master: { resources: { cpu: { request: '100m', limit: '1' }, memory: { request: '384Mi', limit: '1Gi' } } },
+    master: { resources: { cpu: { request: '50m', limit: '1' }, memory: { request: '256Mi', limit: '1Gi' } } },
     worker: { resources: { cpu: { request: '200m', limit: '1' }, memory: { request: '2Gi', limit: '2Gi' } } },
     ui: { expose: true, nodePort: 30000 },
   },
+  // kind's and minikube's provisioners offer ReadWriteOnce claims only: fine on a single node.
+  history: {
+    eventLog: { size: '2Gi', accessMode: 'ReadWriteOnce' },
+    resources: { cpu: { request: '20m', limit: '1' }, memory: { request: '256Mi', limit: '768Mi' } },
+    daemonMemory: '256Mi',
+    ui: { expose: true, nodePort: 30002 },
+  },
+  // Metrics open to a Prometheus in the namespace "monitoring" (no Prometheus operator needed).
+  monitoring: { scraperNamespace: 'monitoring' },
   airflow: {
     dags: DagSource.configMap({ directory: DAGS_DIR }),
     database: AirflowDatabase.inCluster({

@@ -19,6 +19,8 @@ export const prod: PlatformConfig = {
     // prod supplies its own spark-auth Secret (Pulumi secret config or an external secret manager).
     authentication: { bootstrap: false },
   },
+  // The cluster's Prometheus operator (kube-prometheus-stack) picks up our monitors by this label.
+  monitoring: { scraperNamespace: 'monitoring', prometheusOperator: true, monitorLabels: { release: 'kube-prometheus-stack' } },
   airflow: {
     dags: DagSource.configMap({ directory: DAGS_DIR }),
     // cidr: the database's addresses, so Airflow reaches nothing else on 5432
@@ -29,6 +31,8 @@ export const prod: PlatformConfig = {
       scheduler: { cpu: { request: '1', limit: '2' }, memory: { request: '2Gi', limit: '4Gi' } },
       apiServer: { cpu: { request: '500m', limit: '1' }, memory: { request: '1Gi', limit: '2Gi' } },
     },
+    // Two of each on different nodes where possible; a drain evicts one at a time.
+    replicas: { apiServer: 2, scheduler: 2 },
     ui: { expose: false },
   },
 };

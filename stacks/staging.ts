@@ -12,10 +12,14 @@ export const staging: PlatformConfig = {
     worker: { resources: { cpu: { request: '2', limit: '2' }, memory: { request: '4Gi', limit: '4Gi' } } },
     ui: { expose: false },
   },
+  // The cluster's Prometheus operator (kube-prometheus-stack) picks up our monitors by this label.
+  monitoring: { scraperNamespace: 'monitoring', prometheusOperator: true, monitorLabels: { release: 'kube-prometheus-stack' } },
   airflow: {
     dags: DagSource.configMap({ directory: DAGS_DIR }),
     // The URL lives in a Secret you create (or Pulumi creates from secret config).
     database: AirflowDatabase.external({ secretName: 'airflow-database', secretKey: 'connection' }),
+    // Two of each on different nodes where possible; a drain evicts one at a time.
+    replicas: { apiServer: 2, scheduler: 2 },
     ui: { expose: false },
   },
 };

@@ -35,7 +35,8 @@ describe.each(Object.keys(ENVIRONMENTS))('Airflow in %s', (env) => {
   test('runs one workload per component with the official image as uid 50000', () => {
     for (const name of Object.keys(COMPONENTS) as (keyof typeof COMPONENTS)[]) {
       const w = component(objects, name);
-      expect(w.spec.replicas).toBe(1);
+      // staging and prod run two api-servers and two schedulers (a drain evicts one at a time)
+      expect(w.spec.replicas).toBe(env !== 'dev' && ['api-server', 'scheduler'].includes(name) ? 2 : 1);
       const c = mainContainer(w);
       expect(c.image).toBe(IMAGES.airflow);
       expect(c.args.slice(0, 2)).toEqual(['airflow', name]);
@@ -124,6 +125,8 @@ describe.each(Object.keys(ENVIRONMENTS))('Airflow in %s', (env) => {
       SPARK_POD_TEMPLATES_CONFIGMAP: 'spark-pod-templates',
       SPARK_AUTH_SECRET_NAME: 'spark-auth',
       SPARK_EXECUTOR_MEMORY: { dev: '768m', staging: '2816m', prod: '13614m' }[env],
+      SPARK_EVENT_LOG_CLAIM: 'spark-events',
+      SPARK_EVENT_LOG_DIR: 'file:/var/spark-events',
     });
     expect(inventory(objects)).toEqual(expect.arrayContaining(['ServiceAccount/spark-submitter (spark-clu-jobs)', 'ServiceAccount/spark-driver (spark-clu-jobs)', 'ConfigMap/spark-pod-templates (spark-clu-jobs)', 'Service/spark-master']));
   });
@@ -385,9 +388,11 @@ describe('task logs', () => {
   test('LocalExecutor with persistence: the scheduler and the triggerer keep their logs on claims of their own', () => {
     const objects = synthPlatform(withAirflow({ logs: { persistence: { size: '2Gi', storageClassName: 'standard' } } }));
     for (const name of ['scheduler', 'triggerer'] as const) {
-      const claim = find(objects, 'PersistentVolumeClaim', `airflow-${name}-logs`);
-      expect(claim.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } }, storageClassName: 'standard' });
-      expect(volumeOf(component(objects, name), 'logs')).toEqual({ name: 'logs', persistentVolumeClaim: { claimName: `airflow-${name}-logs`, readOnly: false } });
+      // a claim per pod (logs-airflow-<name>-<ordinal>), from the StatefulSet's claim template
+      const [template] = component(objects, name).spec.volumeClaimTemplates;
+      expect(template.metadata.name).toBe('logs');
+      expect(template.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } }, storageClassName: 'standard' });
+      expect(volumeOf(component(objects, name), 'logs')).toBeUndefined();
       expect(mainContainer(component(objects, name)).volumeMounts).toContainEqual({ mountPath: '/opt/airflow/logs', name: 'logs' });
     }
     // the api-server reads them from the log servers; its own logs stay on an emptyDir
@@ -396,7 +401,7 @@ describe('task logs', () => {
 
   test('without persistence every log volume is an emptyDir (the default)', () => {
     const objects = synthPlatform(withAirflow({}));
-    expect(objects.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata.name)).toEqual(['airflow-postgresql-data']);
+    expect(objects.filter((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.labels?.['app.kubernetes.io/name'] !== 'spark').map((o) => o.metadata.name)).toEqual(['airflow-postgresql-data']);
   });
 
   test('KubernetesExecutor with persistence is refused: workers run in the jobs namespace, claims cannot cross it', () => {

@@ -8,6 +8,8 @@ const NAMESPACES = ['Namespace/spark-clu', 'Namespace/spark-clu-jobs'];
 const SPARK = [
   'ConfigMap/spark-master-conf',
   'Deployment/spark-master',
+  // FILESYSTEM recovery: a restarted master gets its workers and running apps back
+  'PersistentVolumeClaim/spark-master-recovery',
   'Service/spark-master',
   'Service/spark-master-ui',
   'DaemonSet/spark-worker',
@@ -23,6 +25,13 @@ const BOOTSTRAP = [
   'RoleBinding/secrets-bootstrap (spark-clu-jobs)',
 ];
 const JOBS = 'spark-clu-jobs';
+/** The history server sits next to the event-log claim the drivers write (the jobs namespace). */
+const HISTORY = [
+  `PersistentVolumeClaim/spark-events (${JOBS})`,
+  `ConfigMap/spark-history-conf (${JOBS})`,
+  `Deployment/spark-history (${JOBS})`,
+  `Service/spark-history-ui (${JOBS})`,
+];
 const SPARK_ON_K8S = [
   `ServiceAccount/spark-submitter (${JOBS})`,
   `ServiceAccount/spark-driver (${JOBS})`,
@@ -50,13 +59,23 @@ const COMPONENTS = [
   'Service/airflow-api-server',
   'Service/airflow-ui',
 ];
-/** dev keeps task logs on claims of the scheduler and the triggerer (airflow.logs.persistence). */
-const COMPONENTS_WITH_LOG_CLAIMS = COMPONENTS.flatMap((n) => (['StatefulSet/airflow-scheduler', 'StatefulSet/airflow-triggerer'].includes(n) ? [n, `PersistentVolumeClaim/${n.split('/')[1]}-logs`] : [n]));
+/** staging and prod run two api-servers and two schedulers, each with a disruption budget. */
+const COMPONENTS_WITH_BUDGETS = COMPONENTS.flatMap((n) => (['Deployment/airflow-api-server', 'StatefulSet/airflow-scheduler'].includes(n) ? [n, `PodDisruptionBudget/${n.split('/')[1]}`] : [n]));
+/** Airflow's StatsD metrics go through a statsd-exporter (every environment sets `monitoring`). */
+const STATSD = ['Deployment/airflow-statsd', 'Service/airflow-statsd'];
+/** staging and prod have a Prometheus operator: a monitor per metrics target. */
+const MONITORS = [
+  'PodMonitor/spark-master-metrics',
+  'PodMonitor/spark-worker-metrics',
+  `PodMonitor/spark-driver-metrics (${JOBS})`,
+  `PodMonitor/spark-standalone-drivers-metrics (${JOBS})`,
+  'ServiceMonitor/airflow-statsd-metrics',
+];
 /** The (kind, name) inventory of each environment without its NetworkPolicies (see security.test.ts), in manifest order. */
 const EXPECTED_INVENTORY: Record<string, string[]> = {
-  dev: [...NAMESPACES, ...SPARK, ...BOOTSTRAP, ...SPARK_ON_K8S, ...POSTGRES, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS_WITH_LOG_CLAIMS],
-  staging: [...NAMESPACES, ...SPARK, ...BOOTSTRAP, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS],
-  prod: [...NAMESPACES, ...SPARK, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS],
+  dev: [...NAMESPACES, ...SPARK, ...BOOTSTRAP, ...HISTORY, ...SPARK_ON_K8S, ...POSTGRES, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS, ...STATSD],
+  staging: [...NAMESPACES, ...SPARK, ...BOOTSTRAP, ...HISTORY, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS_WITH_BUDGETS, ...STATSD, ...MONITORS],
+  prod: [...NAMESPACES, ...SPARK, ...HISTORY, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS_WITH_BUDGETS, ...STATSD, ...MONITORS],
 };
 
 describe.each(ENV_NAMES)('environment %s', (env) => {
@@ -72,11 +91,16 @@ describe.each(ENV_NAMES)('environment %s', (env) => {
       if (o.kind === 'Namespace') expect(o.metadata.namespace).toBeUndefined();
       else expect([`${o.kind}/${o.metadata.name}`, o.metadata.namespace]).toEqual([`${o.kind}/${o.metadata.name}`, o.metadata.namespace === JOBS ? JOBS : 'spark-clu']);
     }
-    // No workload, Service or Secret-bearing object of the platform in the jobs namespace ...
-    expect(inJobs.filter((o) => !['NetworkPolicy', 'Role', 'RoleBinding', 'ServiceAccount', 'ConfigMap'].includes(o.kind))).toEqual([]);
+    // No workload, Service or Secret-bearing object of the platform in the jobs namespace, but the
+    // history server next to the event-log claim the drivers write (it holds no Secret, no token),
+    // and the monitors of the drivers ...
+    const history = HISTORY.map((i) => i.replace(` (${JOBS})`, ''));
+    expect(inJobs.filter((o) => !['NetworkPolicy', 'Role', 'RoleBinding', 'ServiceAccount', 'ConfigMap', 'PodMonitor'].includes(o.kind) && !history.includes(`${o.kind}/${o.metadata.name}`))).toEqual([]);
+    const server = podSpec(find(objects, 'Deployment', 'spark-history'));
+    expect([server.automountServiceAccountToken, server.serviceAccountName, JSON.stringify(server).includes('secret')]).toEqual([false, undefined, false]);
     // ... and every ServiceAccount there is one that user-code pods run as.
     expect(inJobs.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name).sort()).toEqual(['spark-driver', 'spark-submitter']);
-    expect(inJobs.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual(['spark-pod-templates']);
+    expect(inJobs.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual(['spark-history-conf', 'spark-pod-templates']);
   });
 
   test('both namespaces enforce, audit and warn at restricted', () => {

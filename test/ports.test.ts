@@ -23,7 +23,8 @@ function opened(objects: K8sObject[], from: Record<string, string>, to: Record<s
   for (const p of objects.filter((o) => o.kind === 'NetworkPolicy')) {
     if (!matches(p.spec.podSelector, to)) continue;
     for (const rule of p.spec.ingress ?? []) {
-      if (!(rule.from ?? []).some((peer: { podSelector?: { matchLabels?: Record<string, string> } }) => peer.podSelector && matches(peer.podSelector, from))) continue;
+      // peers of the policy's own namespace only (a namespaceSelector names another one, e.g. the scraper's)
+      if (!(rule.from ?? []).some((peer: { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: object }) => peer.podSelector && !peer.namespaceSelector && matches(peer.podSelector, from))) continue;
       for (const port of rule.ports ?? []) for (let n = port.port; n <= (port.endPort ?? port.port); n++) ports.add(n);
     }
   }

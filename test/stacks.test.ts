@@ -23,6 +23,14 @@ function readTree(dir: string): Record<string, string> {
   return out;
 }
 
+/** lib/imports/crds (the Prometheus operator's CRDs) against the objects of `files`: test/support/validate_crd_objects.py. */
+function validateCustomResources(files: string[]): { status: number | null; output: string } {
+  const crds = fs.readdirSync(path.join(ROOT, 'lib', 'imports', 'crds')).map((f) => path.join(ROOT, 'lib', 'imports', 'crds', f));
+  const python = path.join(path.dirname(toolPath('kubernetes-validate')), 'python');
+  const result = spawnSync(python, [path.join(ROOT, 'test', 'support', 'validate_crd_objects.py'), '--crd', ...crds, '--', ...files], { encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
 describe('synth of every environment', () => {
   const work = tempDir('spark-airflow-synth-');
   const dist = path.join(work, 'dist');
@@ -49,11 +57,28 @@ describe('synth of every environment', () => {
     const files = Object.keys(tree).map((f) => path.join(dist, f));
     const result = spawnSync(validator, ['--strict', '-k', '1.28', ...files], { encoding: 'utf8' });
     const output = `${result.stdout}${result.stderr}`;
-    expect({ status: result.status, errors: output.split('\n').filter((l) => !l.startsWith('INFO ') && l.trim() !== '') }).toEqual({ status: 0, errors: [] });
-    // Count the objects the validator saw, so an empty run cannot pass.
+    // The Prometheus operator's kinds are not Kubernetes' own: validated against their CRDs below.
+    const custom = /^WARN .* Couldn't find schema for kind (PodMonitor|ServiceMonitor) with api version monitoring\.coreos\.com\/v1 for kubernetes version 1\.28$/;
+    expect({ status: result.status, errors: output.split('\n').filter((l) => !l.startsWith('INFO ') && l.trim() !== '' && !custom.test(l)) }).toEqual({ status: 0, errors: [] });
+    // Count the objects the validators saw, so an empty run cannot pass.
     const validated = output.split('\n').filter((l) => l.startsWith('INFO ') && l.includes(' passed for resource ')).length;
+    const crds = validateCustomResources(files);
+    expect({ status: crds.status, failed: crds.output.split('\n').filter((l) => l.startsWith('FAIL')) }).toEqual({ status: 0, failed: [] });
+    const monitors = crds.output.split('\n').filter((l) => l.startsWith('ok ')).length;
+    expect(monitors).toBe(output.split('\n').filter((l) => custom.test(l)).length);
+    expect(monitors).toBeGreaterThan(0);
     const documents = Object.values(tree).reduce((n, yaml) => n + yaml.split(/^---$/m).length, 0);
-    expect(validated).toBe(documents);
+    expect(validated + monitors).toBe(documents);
+  });
+
+  test('the ServiceMonitors and PodMonitors are checked strictly against the operator\'s CRDs', () => {
+    const bad = path.join(work, 'bad-monitor.yaml');
+    fs.writeFileSync(bad, tree[path.join('prod', `${CHART_ID}.k8s.yaml`)].replace('      path: /metrics\n', '      path: /metrics\n      pathh: /metrics\n'));
+    const unknown = validateCustomResources([bad]);
+    expect(unknown.status).toBe(1);
+    expect(unknown.output).toContain('ServiceMonitor/airflow-statsd-metrics.spec.endpoints[0].pathh: unknown field');
+    fs.writeFileSync(bad, tree[path.join('prod', `${CHART_ID}.k8s.yaml`)].replace('scheme: ', 'scheme: ').replace(/interval: 30s/g, 'interval: 30 seconds'));
+    expect(validateCustomResources([bad]).output).toMatch(/FAIL PodMonitor\/spark-master-metrics .*interval.*does not match/);
   });
 
   test('the strict validator really rejects an unknown field', () => {

@@ -19,6 +19,7 @@ exist so the platform's failure reporting can be tried from the Airflow UI.
 
 import argparse
 import sys
+import time
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -30,9 +31,15 @@ def parse_args(argv):
     parser.add_argument("--customers", type=int, default=1_000, help="number of customers (default 1000)")
     parser.add_argument("--regions", type=int, default=8, help="number of regions (default 8)")
     parser.add_argument("--mode", choices=["ok", "raise", "oom-driver"], default="ok", help="ok (default), raise or oom-driver")
+    parser.add_argument(
+        "--pause-seconds", type=int, default=0,
+        help="pause between the report's two stages, executors held (to watch the app in its UI, or to restart the cluster under it)",
+    )
     args = parser.parse_args(argv)
     if min(args.orders, args.customers, args.regions) < 1:
         parser.error("--orders, --customers and --regions must be at least 1")
+    if not 0 <= args.pause_seconds <= 3600:
+        parser.error("--pause-seconds must be in 0-3600")
     return args
 
 
@@ -78,6 +85,9 @@ def main(argv):
         expected = expected_revenue(args.orders, args.customers, args.regions)
         if revenue != expected:
             raise RuntimeError(f"orders_report: wrong revenue per region: got {revenue}, expected {expected}")
+        if args.pause_seconds:
+            print(f"orders_report: revenue checked, pausing {args.pause_seconds} s (--pause-seconds)", flush=True)
+            time.sleep(args.pause_seconds)
 
         # Several MiB in two task results: each is over spark.task.maxDirectResultSize (1 MiB).
         detail = enriched.repartition(2).select("order_id", F.concat(F.col("region"), F.lit(":"), F.col("amount")).alias("line")).collect()

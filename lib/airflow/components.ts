@@ -1,4 +1,4 @@
-import { Duration } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { GitSyncDagSource } from '../dag-source';
@@ -100,6 +100,17 @@ export function addComponents(ctx: ComponentContext): Record<string, kplus.Deplo
   return out;
 }
 
+/**
+ * A PodDisruptionBudget that lets voluntary disruptions (a drain, an autoscaler) evict at most one
+ * pod of the component at a time.
+ */
+function addDisruptionBudget(scope: Construct, component: Component, name: string, selector: Record<string, string>): void {
+  new kplus.k8s.KubePodDisruptionBudget(scope, `${component}Budget`, {
+    metadata: { name, labels: airflowLabels(COMPONENT_NAMES[component]) },
+    spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
+  });
+}
+
 function addComponent(ctx: ComponentContext, component: Component, spec: ComponentSpec): kplus.Deployment | kplus.StatefulSet {
   const { scope, config: c, pods } = ctx;
   const componentName = COMPONENT_NAMES[component];
@@ -132,20 +143,37 @@ function addComponent(ctx: ComponentContext, component: Component, spec: Compone
       },
     ],
   };
+  const replicas = c.replicas[component];
   const workload = spec.kind === 'StatefulSet'
-    ? new kplus.StatefulSet(scope, component, { ...common, replicas: 1, ...(headless ? { service: headless } : {}) })
+    ? new kplus.StatefulSet(scope, component, { ...common, replicas, ...(headless ? { service: headless } : {}) })
     : new kplus.Deployment(scope, component, {
       ...common,
-      replicas: 1,
-      // One replica: start the new pod before stopping the old one.
+      replicas,
+      // Start the new pod before stopping an old one: the capacity never drops during a rollout.
       strategy: kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.absolute(1), maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
     });
+  if (replicas > 1) {
+    // Prefer one pod per node, so that losing a node leaves the others; still schedulable on one.
+    workload.scheduling.separate(kplus.Pods.select(scope, `${component}Peers`, { labels: selector }), { topology: kplus.Topology.HOSTNAME, weight: 100 });
+    addDisruptionBudget(scope, component, name, selector);
+  }
   const [main] = workload.containers;
   const logClaim = pods.logClaim(componentName);
   if (logClaim) pods.volume(workload, 'logs', () => kplus.Volume.fromPersistentVolumeClaim(workload, 'LogsVolume', logClaim, { name: 'logs' }));
-  pods.mountFiles(workload, main, [...BASE_SCRATCH, ...(spec.extraScratch ?? [])], parsesDags);
+  const logTemplate = workload instanceof kplus.StatefulSet ? pods.logClaimTemplate(componentName) : undefined;
+  // With a claim template, the pod's "logs" volume is the StatefulSet controller's to add.
+  const scratch = logTemplate ? BASE_SCRATCH.filter((d) => d.name !== 'logs') : BASE_SCRATCH;
+  pods.mountFiles(workload, main, [...scratch, ...(spec.extraScratch ?? [])], parsesDags);
   const wait = workload.addInitContainer(pods.container('wait-for-migrations', ['airflow', 'db', 'check-migrations', '--migration-wait-timeout', '600'], c.resources.task, ctx.env('db-migrate')));
-  pods.mountFiles(workload, wait, BASE_SCRATCH, false);
+  pods.mountFiles(workload, wait, scratch, false);
+  if (logTemplate) {
+    const logs = BASE_SCRATCH.find((d) => d.name === 'logs') as ScratchDir;
+    ApiObject.of(workload).addJsonPatch(
+      JsonPatch.add('/spec/volumeClaimTemplates', [logTemplate]),
+      JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', { name: 'logs', mountPath: logs.path }),
+      JsonPatch.add('/spec/template/spec/initContainers/0/volumeMounts/-', { name: 'logs', mountPath: logs.path }),
+    );
+  }
   if (component === 'apiServer' && ctx.apiServerInit) {
     const step = ctx.apiServerInit;
     const init = workload.addInitContainer(pods.container(step.name, step.args, c.resources.task, step.env));

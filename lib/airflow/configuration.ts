@@ -1,6 +1,7 @@
 import { renderIni } from '../config-files';
 import { DAGS_MOUNT_PATH, GitSyncDagSource } from '../dag-source';
 import type { AirflowAuthentication } from './auth';
+import { metricsSettings } from './metrics';
 import { AIRFLOW_PORTS, ResolvedAirflow } from './options';
 
 /** Where the KubernetesExecutor's worker pod template is mounted in the scheduler. */
@@ -30,6 +31,8 @@ export function renderAirflowConfig(c: ResolvedAirflow, auth: AirflowAuthenticat
       trigger_log_server_port: String(AIRFLOW_PORTS.triggererLogs),
     },
   };
+  const metrics = metricsSettings(c, dnsSuffix);
+  if (metrics) sections.metrics = metrics;
   if (c.executor === 'KubernetesExecutor') {
     sections.kubernetes_executor = {
       namespace: c.jobsNamespace,

@@ -22,7 +22,9 @@ import { addComponents } from './components';
 import { renderAirflowConfig } from './configuration';
 import { addInClusterPostgres, addMigration, InClusterDatabase } from './database';
 import { addKubernetesExecutor } from './kubernetes-executor';
-import { declareAirflowFlows } from './network';
+import { addStatsdExporter } from './metrics';
+import { airflowPods, declareAirflowFlows } from './network';
+import type { PodGroup } from '../network';
 import { AIRFLOW_PORTS, AirflowProps, ResolvedAirflow, resolveAirflow } from './options';
 import { AirflowPods, airflowLabels } from './pods';
 import { AIRFLOW_SECRET_KEYS, airflowSecretEnv, EnvSpec, requestAirflowSecrets, SecretConsumer } from './secrets';
@@ -54,6 +56,8 @@ export class Airflow extends Construct {
   public readonly components: Readonly<Record<string, kplus.Deployment | kplus.StatefulSet>>;
   /** The schema migration Job; its name changes with the image and database, so each deploy that needs it runs it once. */
   public readonly migration: kplus.Job;
+  /** The statsd-exporter's pods (metrics on port 9102), when `statsd` is on. */
+  public readonly statsdPods?: PodGroup;
   /** ServiceAccount of the KubernetesExecutor's worker pods (jobs namespace); undefined with LocalExecutor. */
   public readonly workerServiceAccount?: kplus.ServiceAccount;
 
@@ -123,6 +127,10 @@ export class Airflow extends Construct {
       });
     }
     declareAirflowFlows(this, c);
+    if (c.statsd) {
+      const senders = [{ name: 'airflow', labels: { 'app.kubernetes.io/name': 'airflow', 'app.kubernetes.io/instance': 'airflow' } }, ...(c.executor === 'KubernetesExecutor' ? [airflowPods('worker', c.jobsNamespace)] : [])];
+      this.statsdPods = addStatsdExporter(this, c, senders);
+    }
   }
 
   /** The URL of the api-server inside the cluster. */

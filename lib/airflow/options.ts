@@ -24,6 +24,10 @@ export const AIRFLOW_PORTS = {
   triggererLogs: 8794,
   /** PostgreSQL. */
   postgres: 5432,
+  /** statsd-exporter: StatsD in (UDP). */
+  statsd: 9125,
+  /** statsd-exporter: Prometheus metrics out (HTTP /metrics). */
+  statsdMetrics: 9102,
 } as const;
 
 /** Default NodePort of the Airflow UI (from the original single-file setup). */
@@ -61,8 +65,9 @@ export interface AirflowUiOptions {
 export interface AirflowLogsOptions {
   /**
    * Keep task logs on PersistentVolumeClaims instead of emptyDirs, so that they survive pod
-   * restarts. LocalExecutor: a ReadWriteOnce claim for the scheduler (it runs the tasks and
-   * serves their logs) and one for the triggerer (logs of deferred tasks). KubernetesExecutor: one
+   * restarts. LocalExecutor: a ReadWriteOnce claim per scheduler pod (it runs the tasks and
+   * serves their logs) and per triggerer pod (logs of deferred tasks), `logs-<pod>` from a claim
+   * template of their StatefulSet. KubernetesExecutor: one
    * ReadWriteMany claim shared by the worker pods, scheduler, triggerer and api-server, which then
    * reads finished tasks' logs from it (needs a StorageClass that offers ReadWriteMany).
    * @default - none: logs live in emptyDirs and are lost when a pod is replaced
@@ -77,6 +82,26 @@ export interface AirflowLogPersistence {
   /** StorageClass of the claims. @default - the cluster's default StorageClass */
   readonly storageClassName?: string;
 }
+
+/**
+ * How many pods of the components that can run several. With 2 or more, the pods prefer
+ * different nodes (anti-affinity on the hostname) and a PodDisruptionBudget lets a drain evict
+ * only one at a time, so the component stays up while a node is drained.
+ */
+export interface AirflowReplicas {
+  /** api-server pods behind the UI Service. @default 1 */
+  readonly apiServer?: number;
+  /**
+   * Schedulers (Airflow 3 runs several at once on PostgreSQL, with row locks). With the
+   * LocalExecutor each also runs tasks and, with log persistence, keeps their logs on a claim of
+   * its own (a StatefulSet claim template).
+   * @default 1
+   */
+  readonly scheduler?: number;
+}
+
+/** Components that may run more than one pod. */
+export const REPLICATED_COMPONENTS = ['apiServer', 'scheduler'] as const;
 
 /** Props of {@link Airflow}. */
 export interface AirflowProps {
@@ -100,6 +125,14 @@ export interface AirflowProps {
   readonly logs?: AirflowLogsOptions;
   /** @default - see AirflowComponentResources */
   readonly resources?: AirflowComponentResources;
+  /**
+   * Send Airflow's metrics (StatsD) to a statsd-exporter Deployment `airflow-statsd`, which serves
+   * them to Prometheus on port 9102 (`/metrics`), as the Airflow Helm chart does.
+   * @default false
+   */
+  readonly statsd?: boolean;
+  /** @default - one api-server and one scheduler (see AirflowReplicas) */
+  readonly replicas?: AirflowReplicas;
   /** ServiceAccount of the components that call the Kubernetes API (scheduler, triggerer, worker pods). @default "airflow" */
   readonly serviceAccountName?: string;
   /**
@@ -142,6 +175,7 @@ const DEFAULT_RESOURCES = {
   postgres: { cpu: { request: '250m', limit: '1' }, memory: { request: '512Mi', limit: '1Gi' } },
   task: { cpu: { request: '100m', limit: '500m' }, memory: { request: '512Mi', limit: '1Gi' } },
   gitSync: { cpu: { request: '50m', limit: '200m' }, memory: { request: '64Mi', limit: '256Mi' } },
+  statsd: { cpu: { request: '10m', limit: '200m' }, memory: { request: '32Mi', limit: '128Mi' } },
 } satisfies Record<string, ContainerResources>;
 
 /** The four Airflow components, by their camel-case key. */
@@ -168,7 +202,9 @@ export interface ResolvedAirflow {
   readonly auth: ResolvedAirflowAuth;
   readonly ui: { readonly expose: boolean; readonly nodePort: number; readonly baseUrl: string };
   readonly logPersistence?: { readonly sizeGiB: number; readonly storageClassName?: string };
-  readonly resources: Readonly<Record<Component | 'postgres' | 'task' | 'gitSync', ParsedResources>>;
+  readonly resources: Readonly<Record<Component | 'postgres' | 'task' | 'gitSync' | 'statsd', ParsedResources>>;
+  readonly replicas: Readonly<Record<Component, number>>;
+  readonly statsd: boolean;
   readonly serviceAccountName: string;
   readonly jobsNamespace: string;
   readonly workerServiceAccountName: string;
@@ -221,13 +257,24 @@ export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { 
     logPersistence = { sizeGiB: (bytes ?? 0) / 2 ** 30, ...(p.storageClassName ? { storageClassName: p.storageClassName } : {}) };
   }
 
-  const resources: Partial<Record<Component | 'postgres' | 'task' | 'gitSync', ParsedResources>> = {};
+  const resources: Partial<Record<Component | 'postgres' | 'task' | 'gitSync' | 'statsd', ParsedResources>> = {};
   for (const component of ['apiServer', 'scheduler', 'dagProcessor', 'triggerer'] as const) {
     resources[component] = validateResources(issues, `resources.${component}`, props.resources?.[component] ?? DEFAULT_RESOURCES[component]);
   }
   resources.postgres = validateResources(issues, 'database.resources', database instanceof InClusterDatabase ? database.options.resources ?? DEFAULT_RESOURCES.postgres : DEFAULT_RESOURCES.postgres);
   resources.task = validateResources(issues, 'resources.task', DEFAULT_RESOURCES.task);
   resources.gitSync = validateResources(issues, 'resources.gitSync', DEFAULT_RESOURCES.gitSync);
+  resources.statsd = validateResources(issues, 'resources.statsd', DEFAULT_RESOURCES.statsd);
+
+  const replicas: Record<Component, number> = { apiServer: 1, scheduler: 1, dagProcessor: 1, triggerer: 1 };
+  for (const component of REPLICATED_COMPONENTS) {
+    const value = props.replicas?.[component] ?? 1;
+    if (!Number.isInteger(value) || value < 1 || value > 10) issues.add(`replicas.${component}`, value, 'must be an integer in 1-10');
+    else replicas[component] = value;
+  }
+
+  const statsd = props.statsd ?? false;
+  if (typeof statsd !== 'boolean') issues.add('statsd', statsd, 'must be true or false');
 
   const serviceAccountName = props.serviceAccountName ?? 'airflow';
   checkDns1123Label(issues, 'serviceAccountName', serviceAccountName);
@@ -263,6 +310,8 @@ export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { 
       ui: { expose, nodePort, baseUrl },
       logPersistence,
       resources: resources as ResolvedAirflow['resources'],
+      replicas,
+      statsd,
       serviceAccountName, jobsNamespace: jobsNamespace as string, workerServiceAccountName, dagEnvironment,
     },
   };

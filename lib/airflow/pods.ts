@@ -147,22 +147,21 @@ export class AirflowPods {
   }
 
   /**
-   * The claim that keeps a component's task logs, when log persistence is on: LocalExecutor, one
-   * ReadWriteOnce claim each for the scheduler and the triggerer; KubernetesExecutor, one
-   * ReadWriteMany claim for worker pods, scheduler, triggerer and api-server.
+   * The claim that keeps task logs shared by the KubernetesExecutor's worker pods, scheduler,
+   * triggerer and api-server (ReadWriteMany), when log persistence is on; undefined otherwise.
+   * With the LocalExecutor each scheduler and triggerer pod keeps its own claim instead (see
+   * {@link logClaimTemplate}).
    */
   public logClaim(component: string): kplus.PersistentVolumeClaim | undefined {
     const c = this.config;
     const persistence = c.logPersistence;
-    if (!persistence) return undefined;
-    const shared = c.executor === 'KubernetesExecutor';
-    if (shared ? !['scheduler', 'triggerer', 'api-server', 'worker'].includes(component) : !['scheduler', 'triggerer'].includes(component)) return undefined;
-    const name = shared ? 'airflow-logs' : `airflow-${component}-logs`;
+    if (!persistence || c.executor !== 'KubernetesExecutor' || !['scheduler', 'triggerer', 'api-server', 'worker'].includes(component)) return undefined;
+    const name = 'airflow-logs';
     let claim = this.logClaims.get(name);
     if (!claim) {
       claim = new kplus.PersistentVolumeClaim(this.scope, `LogClaim-${name}`, {
         metadata: { name, labels: airflowLabels('logs') },
-        accessModes: [shared ? kplus.PersistentVolumeAccessMode.READ_WRITE_MANY : kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
+        accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_MANY],
         storage: Size.gibibytes(persistence.sizeGiB),
         ...(persistence.storageClassName ? { storageClassName: persistence.storageClassName } : {}),
         volumeMode: kplus.PersistentVolumeMode.FILE_SYSTEM,
@@ -170,6 +169,26 @@ export class AirflowPods {
       this.logClaims.set(name, claim);
     }
     return claim;
+  }
+
+  /**
+   * With the LocalExecutor and log persistence, the StatefulSet claim template of a scheduler or
+   * triggerer: each pod gets its own ReadWriteOnce claim `logs-<pod>` (its log server serves the
+   * logs of the tasks it ran), so scaling to more pods adds claims instead of sharing one.
+   */
+  public logClaimTemplate(component: string): kplus.k8s.PersistentVolumeClaimTemplate | undefined {
+    const c = this.config;
+    const persistence = c.logPersistence;
+    if (!persistence || c.executor === 'KubernetesExecutor' || !['scheduler', 'triggerer'].includes(component)) return undefined;
+    return {
+      metadata: { name: 'logs', labels: airflowLabels('logs') },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: kplus.k8s.Quantity.fromString(`${persistence.sizeGiB}Gi`) } },
+        ...(persistence.storageClassName ? { storageClassName: persistence.storageClassName } : {}),
+        volumeMode: 'Filesystem',
+      },
+    };
   }
 
   /** Labels, selector, checksum annotation and pod-level hardening of a workload's pods. */

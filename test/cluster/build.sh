@@ -8,6 +8,7 @@
 #                    v1.28.15 and etcd: test/e2e/build.sh (the k8s-wrapper module)
 #   coredns          test/cluster/coredns (github.com/coredns/coredns v1.11.4, the plugins we use)
 #   netpol           test/cluster/netpol (sigs.k8s.io/kube-network-policies v0.8.0)
+#   statsd_exporter  test/cluster/statsd (github.com/prometheus/statsd_exporter v0.28.0), own cache dir
 #   images           test/cluster/images/build.sh (stand-ins, the job image from job/Dockerfile)
 #
 # Go binaries go to $CLUSTER_CACHE/bin/<hash of the modules and this recipe>/; a complete dir is
@@ -84,12 +85,36 @@ if [[ ! -f "$CLUSTER_BIN/.complete" ]]; then
 fi
 echo "BUILD_GO_SECONDS=$((SECONDS - t))"
 
+# --- statsd_exporter (its own cache dir: the coredns/netpol key stays as it was) ---------------------------
+STATSD_VERSION="$(sed -n 's/^require github.com\/prometheus\/statsd_exporter v//p' "$HERE/statsd/go.mod")"
+[[ -n "$STATSD_VERSION" ]] || die "no statsd_exporter version in $HERE/statsd/go.mod"
+STATSD_HASH="$(cat "$HERE/statsd/go.mod" "$HERE/statsd/go.sum" <(echo "recipe=$RECIPE") | sha256sum | cut -c1-12)"
+STATSD_BIN="$CLUSTER_CACHE/bin/statsd-$STATSD_HASH"
+t=$SECONDS
+if [[ ! -f "$STATSD_BIN/.complete" ]]; then
+  mkdir -p "$STATSD_BIN"
+  exec 9> "$CLUSTER_CACHE/bin/.lock"
+  flock 9
+  if [[ ! -f "$STATSD_BIN/.complete" ]]; then
+    log "building statsd_exporter v$STATSD_VERSION"
+    (cd "$HERE/statsd" && GOMODCACHE="${E2E_GOMODCACHE:-$E2E_CACHE/gomod}" GOCACHE="${E2E_GOCACHE:-$E2E_CACHE/gocache}" \
+      GOFLAGS="-buildvcs=false -p=${E2E_GO_P:-2}" CGO_ENABLED=0 GOTOOLCHAIN=local nice -n 15 "$GO" build -trimpath \
+      -ldflags "-s -w -X github.com/prometheus/common/version.Version=$STATSD_VERSION -X github.com/prometheus/common/version.Revision=v$STATSD_VERSION -X github.com/prometheus/common/version.Branch=HEAD" \
+      -o "$STATSD_BIN/statsd_exporter" github.com/prometheus/statsd_exporter)
+    touch "$STATSD_BIN/.complete"
+    BUILT+=(statsd_exporter)
+    log "statsd_exporter built in $((SECONDS - t))s"
+  fi
+  exec 9>&-
+fi
+echo "BUILD_STATSD_SECONDS=$((SECONDS - t))"
+
 # --- images ---------------------------------------------------------------------------------------------
 t=$SECONDS
 PAUSE_C="$(cd "$ROOT/test/e2e/k8s-wrapper" && GOMODCACHE="${E2E_GOMODCACHE:-$E2E_CACHE/gomod}" GOFLAGS=-mod=mod "$GO" list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c"
 [[ -f "$PAUSE_C" ]] || die "no $PAUSE_C in the module cache"
 IMAGES="$CLUSTER_CACHE/images.list"
-bash "$HERE/images/build.sh" "$IMAGES" "$CLUSTER_BIN/coredns" "$CLUSTER_BIN/kube-network-policies" "$PAUSE_C" 2> "$STEPLOG" \
+bash "$HERE/images/build.sh" "$IMAGES" "$CLUSTER_BIN/coredns" "$CLUSTER_BIN/kube-network-policies" "$PAUSE_C" "$STATSD_BIN/statsd_exporter" 2> "$STEPLOG" \
   || { cat "$STEPLOG" >&2; die "images/build.sh failed"; }
 cat "$STEPLOG" >&2
 while read -r image; do BUILT+=("image:$image"); done < <(sed -n 's/^\[cluster\/images\] building \(.*\)$/\1/p' "$STEPLOG")

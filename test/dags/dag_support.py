@@ -63,6 +63,8 @@ SAMPLE_ENV: dict[str, str] = {
     spark_tasks.ENV_POD_TEMPLATES_CONFIGMAP: "test-pod-templates",
     spark_tasks.ENV_AUTH_SECRET_NAME: "test-spark-auth",
     spark_tasks.ENV_EXECUTOR_MEMORY: "1234m",
+    spark_tasks.ENV_EVENT_LOG_CLAIM: "test-spark-events",
+    spark_tasks.ENV_EVENT_LOG_DIR: "file:/var/spark-events",
 }
 for _name in spark_tasks.CONTRACT_ENV_NAMES:
     os.environ.pop(_name, None)

@@ -87,6 +87,7 @@ def test_submit_runs_spark_job_submit_in_cluster_mode(submit):
         APP,
         "--orders", "{{ params.orders }}",
         "--mode", "{{ params.mode }}",
+        "--pause-seconds", "{{ params.pause_seconds }}",
     ]  # fmt: skip
     assert submit.do_xcom_push is True
     assert submit.deferrable is False

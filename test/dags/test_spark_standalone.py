@@ -42,10 +42,18 @@ def test_runs_spark_job_submit_in_client_mode_against_the_master(submit):
         "--",
         "--driver-memory", "1g",
         "--conf", "spark.authenticate=true",
+        "--conf", "spark.eventLog.dir=file:/var/spark-events",
+        "--conf", "spark.eventLog.enabled=true",
         "--conf", "spark.executor.memory=1234m",
+        "--conf", "spark.metrics.conf.*.sink.prometheusServlet.class=org.apache.spark.metrics.sink.PrometheusServlet",
+        "--conf", "spark.metrics.conf.*.sink.prometheusServlet.path=/metrics/prometheus",
+        "--conf", "spark.metrics.conf.applications.sink.prometheusServlet.path=/metrics/applications/prometheus",
+        "--conf", "spark.metrics.conf.master.sink.prometheusServlet.path=/metrics/master/prometheus",
         "--conf", "spark.network.crypto.enabled=true",
+        "--conf", "spark.ui.prometheus.enabled=true",
         "local:///opt/spark-job/apps/orders_report.py",
         "--orders", "{{ params.orders }}",
+        "--pause-seconds", "{{ params.pause_seconds }}",
     ]  # fmt: skip
     assert submit.image == IMAGE
     assert submit.namespace == NAMESPACE
@@ -66,6 +74,31 @@ def test_runs_spark_job_submit_in_client_mode_against_the_master(submit):
 def test_driver_in_the_pod_learns_its_address_from_the_downward_api(submit):
     env = {e.name: e.value_from.field_ref.field_path for e in submit.env_vars if e.value_from.field_ref}
     assert env == {"POD_NAME": "metadata.name", "POD_NAMESPACE": "metadata.namespace", "POD_IP": "status.podIP"}
+
+
+def test_driver_writes_its_event_log_to_the_history_servers_claim(submit):
+    spec = pod_of(submit)["spec"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert volumes["event-logs"]["persistentVolumeClaim"] == {"claimName": "test-spark-events"}
+    mounts = {m["name"]: m for m in spec["containers"][0]["volumeMounts"]}
+    assert mounts["event-logs"]["mountPath"] == spark_tasks.EVENT_LOG_MOUNT_PATH == "/var/spark-events"
+    assert "spark.eventLog.dir=file:/var/spark-events" in submit.arguments
+    # the XCom sidecar does not get it
+    assert all(m["name"] != "event-logs" for c in spec["containers"][1:] for m in c.get("volumeMounts") or [])
+
+
+def test_without_a_history_server_no_event_log_and_no_claim():
+    platform = spark_tasks.SparkPlatform.from_env({**SAMPLE_ENV, spark_tasks.ENV_EVENT_LOG_CLAIM: "", spark_tasks.ENV_EVENT_LOG_DIR: ""})
+    app = spark_tasks.SparkApp(app_name="x", application="local:///x.py", target="standalone", platform=platform)
+    assert not any(a.startswith("spark.eventLog") for a in app.spark_submit_arguments())
+    assert all(v.name != "event-logs" for v in app.submit_task().volumes)
+
+
+def test_an_app_may_turn_its_event_log_off():
+    platform = spark_tasks.SparkPlatform.from_env(SAMPLE_ENV)
+    app = spark_tasks.SparkApp(app_name="x", application="local:///x.py", target="standalone", platform=platform, conf={"spark.eventLog.enabled": "false"})
+    args = app.spark_submit_arguments()
+    assert "spark.eventLog.enabled=false" in args and "spark.eventLog.enabled=true" not in args
 
 
 def test_driver_gets_the_cluster_secret_from_the_secret_never_as_a_literal(submit):
@@ -93,6 +126,7 @@ def test_driver_listens_on_fixed_ports_a_network_policy_can_name(submit):
     assert {(p.name, p.container_port, p.protocol) for p in submit.ports} == {
         ("driver-rpc", 7078, "TCP"),
         ("driver-blocks", 7079, "TCP"),
+        ("spark-ui", 4040, "TCP"),  # metrics, named like a Kubernetes driver's port (PodMonitor)
     }
     assert all(not p.host_port for p in submit.ports)
 
@@ -106,5 +140,6 @@ def test_pod_fits_the_driver_heap_and_is_restricted(submit):
     for container in pod["spec"]["containers"]:
         assert container["securityContext"] == RESTRICTED_CONTAINER
     assert [c["image"] for c in pod["spec"]["containers"]] == [IMAGE, IMAGE]
-    # No pod templates: the driver runs here, executors on the standalone workers.
-    assert {v["name"] for v in pod["spec"]["volumes"]} == {"xcom", "tmp"}
+    # No pod templates: the driver runs here, executors on the standalone workers; its event log
+    # goes to the history server's claim.
+    assert {v["name"] for v in pod["spec"]["volumes"]} == {"xcom", "tmp", "event-logs"}

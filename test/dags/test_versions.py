@@ -75,3 +75,13 @@ def test_airflow_of_the_test_env_is_the_airflow_of_the_image():
     import airflow
 
     assert airflow.__version__ == pins["apache-airflow"], "the venv is not built from the lock: re-run scripts/ensure-airflow-venv.sh"
+
+
+def test_the_driver_metrics_confs_are_the_constructs():
+    """SPARK_METRICS_CONF of dags/ (standalone drivers) equals lib/monitoring.ts's (cluster, Kubernetes drivers)."""
+    text = (REPO / "lib" / "monitoring.ts").read_text()
+    block = text.split("export const SPARK_METRICS_CONF", 1)[1].split("};", 1)[0]
+    pairs = dict(re.findall(r"'([^']+)': ([A-Z_]+|'[^']*')", block))
+    constants = dict(re.findall(r"export const ([A-Z_]+) = '([^']*)';", text))
+    ts = {k: constants[v] if not v.startswith("'") else v.strip("'") for k, v in pairs.items()}
+    assert ts == dict(spark_tasks.SPARK_METRICS_CONF)

@@ -165,6 +165,16 @@ async function main(): Promise<number> {
     try { return await fn(); } finally { checks.time(what, (Date.now() - t) / 1000); }
   };
 
+  // staging and prod have ServiceMonitors and PodMonitors: their clusters run the Prometheus
+  // operator, so its CRDs are there before a preview (the README's order); here, from lib/imports/crds.
+  const crdDir = path.join(REPO_ROOT, 'lib', 'imports', 'crds');
+  await checks.run('the Prometheus operator\'s CRDs are installed (staging and prod have monitors)', async () => {
+    const apply = await kubectl(['apply', '--server-side', '-f', crdDir]);
+    expect(apply.code === 0, `kubectl apply -f ${crdDir}: ${apply.stderr}`);
+    const wait = await kubectl(['wait', '--for=condition=Established', 'crd/podmonitors.monitoring.coreos.com', 'crd/servicemonitors.monitoring.coreos.com', '--timeout=60s']);
+    expect(wait.code === 0, `the CRDs are not established: ${wait.stderr || wait.stdout}`);
+  });
+
   // ---- preview of every stack -------------------------------------------------------------------
   for (const env of Object.keys(ENVIRONMENTS)) {
     await checks.run(`preview ${env}: the planned objects are dist/${env}'s, with Pulumi's Secrets instead of the in-cluster bootstrap`, async () => {
@@ -285,6 +295,7 @@ async function main(): Promise<number> {
     expect(cluster.stdout.trim() === '', `cluster-scoped objects left: ${cluster.stdout}`);
   }, [upOk]);
 
+  await kubectl(['delete', '--ignore-not-found', '-f', crdDir]);
   fs.rmSync(work, { recursive: true, force: true });
   process.stdout.write(`${checks.passed} passed, ${checks.failures} failed\n`);
   return checks.failures === 0 ? 0 : 1;

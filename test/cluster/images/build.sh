@@ -10,22 +10,24 @@
 #   pause      the sandbox image: Kubernetes' build/pause/linux/pause.c, compiled statically
 #   coredns    the coredns binary of test/cluster/build.sh
 #   netpol     the kube-network-policies binary of test/cluster/build.sh
+#   statsd-exporter  the statsd_exporter binary of test/cluster/build.sh (prom/statsd-exporter)
 #
 # Every image is tagged with exactly the name lib/versions.ts pins (the CRI looks up
 # docker.io/<name>), saved as a docker-archive under $CLUSTER_CACHE/images/<name>-<key>.tar, where
 # the key hashes everything the image is built from, and reused as is while the key holds.
 #
-#   images/build.sh <out-file> <coredns binary> <kube-network-policies binary> <pause.c>
+#   images/build.sh <out-file> <coredns binary> <kube-network-policies binary> <pause.c> <statsd_exporter binary>
 # writes <out-file>: one line per image, "<archive path> <image name>", for `ctr images import`.
 # Progress goes to stderr. Needs root (buildah with chroot isolation), npm, python3.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
-OUT="${1:?usage: build.sh <out-file> <coredns binary> <kube-network-policies binary> <pause.c>}"
+OUT="${1:?usage: build.sh <out-file> <coredns binary> <kube-network-policies binary> <pause.c> <statsd_exporter binary>}"
 COREDNS_BIN="${2:?coredns binary}"
 NETPOL_BIN="${3:?kube-network-policies binary}"
 PAUSE_C="${4:?pause.c}"
+STATSD_BIN="${5:?statsd_exporter binary}"
 CACHE="${SPARK_AIRFLOW_CACHE:-$HOME/.cache/spark-airflow-k8s}"
 CLUSTER_CACHE="${CLUSTER_CACHE:-$CACHE/cluster}"
 ARCHIVES="$CLUSTER_CACHE/images"
@@ -51,7 +53,7 @@ eval "$(cd "$ROOT" && node -e '
   console.log([
     `SPARK_IMAGE=${q(v.IMAGES.spark)}`, `AIRFLOW_IMAGE=${q(v.IMAGES.airflow)}`,
     `POSTGRES_IMAGE=${q(v.IMAGES.postgres)}`, `JOB_IMAGE=${q(v.IMAGES.sparkJob)}`,
-    `SPARK_VERSION=${q(v.SPARK_VERSION)}`,
+    `SPARK_VERSION=${q(v.SPARK_VERSION)}`, `STATSD_IMAGE=${q(v.IMAGES.statsdExporter)}`,
   ].join("\n"));')"
 NODE_IMAGE="$(sed -n 's/^ARG NODE_IMAGE=//p' "$ROOT/job/Dockerfile")"
 [[ -n "$NODE_IMAGE" ]] || die "no ARG NODE_IMAGE=... default in job/Dockerfile"
@@ -243,6 +245,7 @@ single_binary_image() {
 }
 single_binary_image coredns "$COREDNS_IMAGE" "$COREDNS_BIN" coredns
 single_binary_image netpol "$NETPOL_IMAGE" "$NETPOL_BIN" kube-network-policies
+single_binary_image statsd-exporter "$STATSD_IMAGE" "$STATSD_BIN" statsd_exporter
 
 mv "$OUT.tmp" "$OUT"
 # earlier builds of the same names are dangling now: keep the store at the size of one set

@@ -14,6 +14,7 @@ import { AirflowClient } from './airflow';
 import { Checks, CheckFailure, expect, waitFor } from './checks';
 import { apiStatus, connect, PodRecorder, run, runPod, type Cluster, type SeenPod } from './kube';
 import { argValue, containers, envValue, find, loadManifests, nodePort, one, type K8sObject } from './manifests';
+import { ensureNamespace, evict, expectMetric, installMonitoringCrds, masterJson, podIp, scrape, scraperNamespace, watchAvailability, type HistoryApp, type Scraped } from './day-two';
 
 const DIST = resolve(process.env.CLUSTER_DIST ?? 'dist/dev');
 const NODE_IP = process.env.NODE_IP ?? '10.88.0.1';
@@ -27,6 +28,10 @@ interface Platform {
   readonly jobsNamespace: string;
   readonly sparkUi: string;
   readonly airflowUi: string;
+  /** The Spark history server's UI and REST API (jobs namespace, NodePort). */
+  readonly historyUi: string;
+  /** The namespace the metrics ports are open to (monitoring.scraperNamespace). */
+  readonly scraperNamespace: string;
   readonly jobImage: string;
   readonly workerCores: number;
   readonly workerMemoryMiB: number;
@@ -50,6 +55,8 @@ function platformOf(objects: K8sObject[]): Platform {
     jobsNamespace,
     sparkUi: `http://${NODE_IP}:${nodePort(one(objects, 'Service', 'spark-master-ui'))}`,
     airflowUi: `http://${NODE_IP}:${nodePort(one(objects, 'Service', 'airflow-ui'))}`,
+    historyUi: `http://${NODE_IP}:${nodePort(one(objects, 'Service', 'spark-history-ui'))}`,
+    scraperNamespace: scraperNamespace(objects),
     jobImage,
     workerCores: Number(argValue(worker.args, '--cores')),
     workerMemoryMiB: Number((argValue(worker.args, '--memory') ?? '').replace(/m$/, '')),
@@ -154,8 +161,18 @@ export async function main(): Promise<number> {
   // ---- spark_on_kubernetes: the happy path -------------------------------------------------------------
   // One after the other: on two cores, running both at once takes as long and blurs their timings.
   const k8s = await sparkOnKubernetes(checks, cluster, p, () => airflow as AirflowClient, recorder, dagsReady);
-  await sparkStandalone(checks, p, () => airflow as AirflowClient, dagsReady,
-    checks.results.some((r) => r.name === dagsReady && r.ok) ? startRun(airflow as AirflowClient, 'spark_standalone', runId('ok')) : undefined);
+  // The standalone app pauses 45 s between its stages: its metrics are scraped and the master is
+  // deleted under it meanwhile.
+  const standalone = checks.results.some((r) => r.name === dagsReady && r.ok) ? startRun(airflow as AirflowClient, 'spark_standalone', runId('ok'), { pause_seconds: 45 }) : undefined;
+  const recovered = await metricsAndMasterRecovery(checks, cluster, p, recorder, standalone, dagsReady);
+  await sparkStandalone(checks, p, () => airflow as AirflowClient, dagsReady, standalone);
+  await checks.run('spark_standalone: the app the recovered master took over finished on it (FINISHED in its completed apps)', async () => {
+    expect(recovered.appId, 'no app was seen running before the master was deleted');
+    const m = await masterJson(p.sparkUi);
+    const app = m.completedapps.find((a) => a.id === recovered.appId);
+    expect(app?.state === 'FINISHED', `app ${recovered.appId} on the recovered master: ${JSON.stringify(app ?? m.completedapps)}`);
+  }, ['the Spark master deleted under a running app comes back with its worker and the app (FILESYSTEM recovery)']);
+  await historyServer(checks, p, () => airflow as AirflowClient, k8s, standalone);
   await logsSurviveRestart(checks, cluster, p, () => airflow as AirflowClient, k8s, () => adminPassword);
   await failurePaths(checks, cluster, p, () => airflow as AirflowClient, recorder, k8s);
   await tokensWhereUsed(checks, recorder, k8s);
@@ -184,7 +201,7 @@ export async function main(): Promise<number> {
     expect(r.code === 0, `kubectl diff exited ${r.code}:\n${r.stdout.slice(0, 3000)}${r.stderr}`);
   }, [ready]);
 
-  await fabLogin(checks, p, ready);
+  await stagingShapedVariant(checks, cluster, p, ready);
 
   recorder.stop();
   await checks.run('kubectl delete -f dist/dev/ removes everything: both namespaces, the pods Spark created, the volumes', async () => {
@@ -201,6 +218,9 @@ export async function main(): Promise<number> {
         }
       });
     }
+    // The Prometheus operator's CRDs the staging-shaped variant installed
+    const crds = await run('kubectl', ['delete', '--ignore-not-found', '-f', resolve('lib/imports/crds')], 2 * MINUTE);
+    expect(crds.code === 0, `kubectl delete of the monitoring CRDs exited ${crds.code}: ${crds.stderr}`);
     await waitFor('the volumes of its claims to be deleted', 2 * MINUTE, async (state) => {
       const left = (await cluster.core.listPersistentVolume()).items.filter((pv) => pv.spec?.claimRef?.namespace === p.namespace).map((pv) => pv.metadata?.name);
       state.last = left.join(', ') || 'none';
@@ -298,6 +318,130 @@ function startExecutorProbes(cluster: Cluster, p: Platform, recorder: PodRecorde
   return { done };
 }
 
+
+/**
+ * Once a new driver runs with an executor, fetches its metrics from a pod of the scraper's
+ * namespace: the driver's own (PrometheusServlet) and its executors' (spark.ui.prometheus.enabled).
+ */
+function startDriverScrape(cluster: Cluster, p: Platform, recorder: PodRecorder): Promise<{ driver: string; scraped: Map<string, Scraped> }> {
+  const before = new Set(recorder.pods({ 'spark-role': 'driver' }).map((d) => d.name));
+  const done = (async () => {
+    await ensureNamespace(cluster, p.scraperNamespace);
+    const driver = await waitFor('a new driver pod with a running executor (to scrape)', 10 * MINUTE, async () => {
+      const d = recorder.pods({ 'spark-role': 'driver' }).find((x) => !before.has(x.name) && x.last.status?.phase === 'Running' && x.last.status.podIP);
+      const app = d?.labels['spark-app-selector'];
+      return d && app && recorder.pods({ 'spark-role': 'executor', 'spark-app-selector': app }).some((e) => e.last.status?.phase === 'Running') ? d : undefined;
+    }, 250);
+    const ip = driver.last.status?.podIP as string;
+    const scraped = await scrape(cluster, p.scraperNamespace, 'scrape-kubernetes-driver', p.jobImage, [`http://${ip}:4040/metrics/prometheus`, `http://${ip}:4040/metrics/executors/prometheus`]);
+    return { driver: driver.name, scraped };
+  })();
+  done.catch(() => undefined);
+  return done;
+}
+
+/**
+ * While the standalone app pauses: every metrics endpoint answers the scraper's namespace (and
+ * no other); then the master pod is deleted and its replacement must recover the worker and the
+ * running app from the claim.
+ */
+async function metricsAndMasterRecovery(checks: Checks, cluster: Cluster, p: Platform, recorder: PodRecorder, started: StartedRun | undefined, dagsReady: string): Promise<{ appId?: string }> {
+  const out: { appId?: string } = {};
+  const running = 'spark_standalone: the app runs on the master (paused between its stages)';
+  let oldMaster = { name: '', ip: '', uid: '' };
+  let workerIds: string[] = [];
+  await checks.run(running, async () => {
+    expect(started, 'the run was not started');
+    const m = await waitFor('an orders-report app RUNNING on the master', 5 * MINUTE, async (state) => {
+      const j = await masterJson(p.sparkUi);
+      state.last = JSON.stringify(j.activeapps);
+      return j.activeapps.some((a) => a.name === 'orders-report' && a.state === 'RUNNING') ? j : undefined;
+    }, 1000);
+    out.appId = m.activeapps.find((a) => a.name === 'orders-report')?.id;
+    workerIds = m.workers.filter((w) => w.state === 'ALIVE').map((w) => w.id);
+    oldMaster = await podIp(cluster, p.namespace, { 'app.kubernetes.io/component': 'master' });
+  }, [dagsReady]);
+
+  await checks.run(`metrics: from ${p.scraperNamespace}, the master, the worker, a standalone driver (and its executors) and Airflow's statsd-exporter answer with known metrics; from another namespace, none answers`, async () => {
+    await ensureNamespace(cluster, p.scraperNamespace);
+    await ensureNamespace(cluster, 'sak-not-a-scraper');
+    const worker = await podIp(cluster, p.namespace, { 'app.kubernetes.io/component': 'worker' });
+    const statsd = await podIp(cluster, p.namespace, { 'app.kubernetes.io/name': 'statsd-exporter' });
+    const task = recorder.pods({ 'spark-airflow-k8s/target': 'standalone' }).find((t) => t.last.status?.phase === 'Running' && t.last.status.podIP);
+    expect(task, 'no running standalone task pod (its driver is what we scrape)');
+    const driver = task.last.status?.podIP as string;
+    const urls = {
+      master: `http://${oldMaster.ip}:8080/metrics/master/prometheus`,
+      apps: `http://${oldMaster.ip}:8080/metrics/applications/prometheus`,
+      worker: `http://${worker.ip}:8081/metrics/prometheus`,
+      driver: `http://${driver}:4040/metrics/prometheus`,
+      executors: `http://${driver}:4040/metrics/executors/prometheus`,
+      statsd: `http://${statsd.ip}:9102/metrics`,
+    };
+    // the master UI is open to anyone in dev (NodePort): the control covers the other ports
+    const closed = [urls.worker, urls.driver, urls.statsd];
+    const [scraped, control] = await Promise.all([
+      scrape(cluster, p.scraperNamespace, 'scrape-platform', p.jobImage, Object.values(urls)),
+      scrape(cluster, 'sak-not-a-scraper', 'scrape-from-elsewhere', p.jobImage, closed),
+    ]);
+    expectMetric(scraped.get(urls.master), /^metrics_master_aliveWorkers_Value$/, 'master');
+    expectMetric(scraped.get(urls.apps), /^metrics_application_orders_report_\d+_cores_Value$/, 'master, per application');
+    expectMetric(scraped.get(urls.worker), /^metrics_worker_coresUsed_Value$/, 'worker');
+    expectMetric(scraped.get(urls.driver), /^metrics_.+_driver_BlockManager_memory_maxMem_MB_Value$/, 'standalone driver');
+    expectMetric(scraped.get(urls.executors), /^metrics_executor_totalTasks_total$/, 'standalone driver, executors');
+    expectMetric(scraped.get(urls.statsd), /^airflow_scheduler_heartbeat$/, 'statsd-exporter');
+    for (const url of closed) {
+      const c = control.get(url);
+      expect(c?.error && c.status === undefined, `${url} answered a pod of another namespace: ${JSON.stringify(c)}`);
+    }
+    checks.info(`scraped ${Object.values(urls).map((u) => scraped.get(u)?.names.length).join('/')} metric names; from elsewhere: ${closed.map((u) => control.get(u)?.error?.split(':')[0]).join(', ')}`);
+  }, [running]);
+
+  await checks.run('the Spark master deleted under a running app comes back with its worker and the app (FILESYSTEM recovery)', async () => {
+    expect(out.appId, 'no running app');
+    const t = Date.now();
+    await cluster.core.deleteNamespacedPod({ namespace: p.namespace, name: oldMaster.name });
+    const m = await waitFor('a new master, ALIVE, with the worker and the running app recovered', 4 * MINUTE, async (state) => {
+      const j = await masterJson(p.sparkUi);
+      state.last = `${j.url} ${j.status}; workers ${j.workers.map((w) => `${w.id}=${w.state}`).join(', ')}; apps ${j.activeapps.map((a) => `${a.id}=${a.state}`).join(', ')}`;
+      const fresh = !j.url.includes(oldMaster.ip);
+      return fresh && j.status === 'ALIVE' && workerIds.every((id) => j.workers.some((w) => w.id === id && w.state === 'ALIVE')) && j.activeapps.some((a) => a.id === out.appId && a.state === 'RUNNING') ? j : undefined;
+    }, 1000);
+    checks.time('master pod deleted to recovered (worker and app back)', (Date.now() - t) / 1000);
+    const newMaster = await podIp(cluster, p.namespace, { 'app.kubernetes.io/component': 'master' });
+    expect(newMaster.uid !== oldMaster.uid, 'the master pod was not replaced');
+    const log = await run('kubectl', ['-n', p.namespace, 'logs', newMaster.name], MINUTE);
+    expect(/Recovery complete/.test(log.stdout) && /Trying to recover app/.test(log.stdout), `the new master's log shows no recovery:\n${log.stdout.split('\n').filter((l) => /[Rr]ecover/.test(l)).join('\n') || log.stdout.slice(-800)}`);
+    checks.info(`recovered: ${m.url}, worker ${workerIds.join(', ')}, app ${out.appId}`);
+  }, [running]);
+  return out;
+}
+
+/** The history server lists both finished apps (Kubernetes and standalone) with their jobs. */
+async function historyServer(checks: Checks, p: Platform, airflow: () => AirflowClient, k8s: K8sRun, standalone: StartedRun | undefined): Promise<void> {
+  await checks.run(`the Spark history server lists both finished apps from their event logs, with their jobs (${p.historyUi}/api/v1/applications)`, async () => {
+    const ids: string[] = [];
+    const k8sXcom = await airflow().returnValue('spark_on_kubernetes', k8s.runId, 'submit') as Record<string, unknown>;
+    const standaloneXcom = await airflow().returnValue('spark_standalone', standalone?.id ?? '', 'submit') as Record<string, unknown>;
+    for (const x of [k8sXcom, standaloneXcom]) {
+      expect(typeof x.appId === 'string' && x.appId !== '', `XCom has no appId: ${JSON.stringify(x)}`);
+      ids.push(x.appId as string);
+    }
+    const t = Date.now();
+    const apps = await waitFor(`${ids.join(' and ')} completed in the history server`, 2 * MINUTE, async (state) => {
+      const list = await getJson<HistoryApp[]>(`${p.historyUi}/api/v1/applications`);
+      state.last = list.map((a) => `${a.id}:${a.attempts.map((x) => x.completed).join('/')}`).join(', ');
+      return ids.every((id) => list.some((a) => a.id === id && a.attempts.every((x) => x.completed))) ? list : undefined;
+    }, 2000);
+    checks.time('history server: both apps listed', (Date.now() - t) / 1000);
+    for (const id of ids) {
+      const jobs = await getJson<{ jobId: number; status: string }[]>(`${p.historyUi}/api/v1/applications/${id}/jobs`);
+      expect(jobs.length >= 2 && jobs.every((j) => j.status === 'SUCCEEDED'), `${id}: jobs ${JSON.stringify(jobs.map((j) => [j.jobId, j.status]))}`);
+    }
+    checks.info(`history server: ${apps.length} apps; ${ids.join(', ')} completed`);
+  }, ['spark_standalone succeeds when triggered through the REST API', 'spark_on_kubernetes succeeds when triggered through the REST API']);
+}
+
 async function sparkOnKubernetes(
   checks: Checks, cluster: Cluster, p: Platform, airflow: () => AirflowClient, recorder: PodRecorder, dagsReady: string,
 ): Promise<K8sRun> {
@@ -306,10 +450,13 @@ async function sparkOnKubernetes(
   const result: { driverPod?: string } = {};
   const name = `${dag} succeeds when triggered through the REST API`;
   let probes: ReturnType<typeof startExecutorProbes> | undefined;
+  let driverMetrics: Promise<{ driver: string; scraped: Map<string, Scraped> }> | undefined;
   await checks.run(name, async () => {
     const t = Date.now();
     probes = startExecutorProbes(cluster, p, recorder);
-    await airflow().trigger(dag, id);
+    driverMetrics = startDriverScrape(cluster, p, recorder);
+    // A 20 s pause between the app's stages: the probes and the scraper find it running.
+    await airflow().trigger(dag, id, { pause_seconds: 20 });
     const r = await airflow().waitForRun(dag, id, 15 * MINUTE);
     checks.time(`${dag}: trigger to ${r.state}`, (Date.now() - t) / 1000);
     if (r.state !== 'success') throw new CheckFailure(`run ${id} ended ${r.state}:\n${await tasksSummary(airflow(), dag, id)}`);
@@ -407,6 +554,15 @@ async function sparkOnKubernetes(
     checks.info(`executor probe with another key: ${refused.trim().slice(0, 200)}; with the app's key: ${answered.exec(control.log)?.[0]}`);
   }, [name]);
 
+  await checks.run(`metrics: a Kubernetes driver serves its own and its executors' metrics to the scraper's namespace (${p.scraperNamespace})`, async () => {
+    expect(driverMetrics, 'the scrape was not started');
+    const { driver, scraped } = await driverMetrics;
+    const [own, executors] = [...scraped.values()];
+    expectMetric(own, /^metrics_.+_driver_BlockManager_memory_maxMem_MB_Value$/, `driver ${driver} /metrics/prometheus`);
+    expectMetric(executors, /^metrics_executor_totalTasks_total$/, `driver ${driver} /metrics/executors/prometheus`);
+    expect(executors.executorIds.some((e) => e !== 'driver'), `no executor's metrics on the driver (executor ids: ${executors.executorIds.join(', ')})`);
+  }, [name]);
+
   await checks.run(`${dag}: the deferrable monitor task deferred and resumed (the triggerer followed the driver)`, async () => {
     const log = await airflow().taskLog(dag, id, 'monitor', 1);
     expect(/defer/i.test(log), 'the monitor task log shows no deferral');
@@ -422,9 +578,9 @@ interface StartedRun {
   readonly done: Promise<{ state?: string; seconds: number; error?: unknown }>;
 }
 
-function startRun(airflow: AirflowClient, dag: string, id: string): StartedRun {
+function startRun(airflow: AirflowClient, dag: string, id: string, conf: Record<string, unknown> = {}): StartedRun {
   const t = Date.now();
-  const done = airflow.trigger(dag, id)
+  const done = airflow.trigger(dag, id, conf)
     .then(() => airflow.waitForRun(dag, id, 15 * MINUTE))
     .then((r) => ({ state: r.state, seconds: (Date.now() - t) / 1000 }), (error: unknown) => ({ error, seconds: (Date.now() - t) / 1000 }));
   return { id, done };
@@ -496,34 +652,51 @@ async function logsSurviveRestart(checks: Checks, cluster: Cluster, p: Platform,
 }
 
 /**
- * staging and prod log in through the FAB auth manager. Here: dist/dev synthesized again with
- * `airflow.auth.manager: "fab"` (by the build's own synth) and applied over the running platform;
- * the new migration Job creates the admin user from the same Secret, and the user logs in with it.
+ * A staging-shaped variant of dist/dev, synthesized by the build's own synth and applied over the
+ * running platform: the FAB auth manager (staging and prod log in through it), two api-servers
+ * and two schedulers with PodDisruptionBudgets, and ServiceMonitors/PodMonitors (the Prometheus
+ * operator's CRDs installed first, from lib/imports/crds). Checks: the FAB admin logs in with the
+ * Secret's password; a drain's evictions take one api-server and one scheduler at a time while
+ * Airflow keeps answering; the monitors are accepted by the API server's strict field validation.
  */
-async function fabLogin(checks: Checks, p: Platform, ready: string): Promise<void> {
-  await checks.run('the FAB auth manager (staging, prod): the migration Job creates the admin from the Secret, who logs in with it; a wrong password is refused', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sak-dev-fab-'));
-    try {
+async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platform, ready: string): Promise<void> {
+  const applied = 'staging-shaped variant (FAB, 2 api-servers and 2 schedulers with budgets, monitors): applied over dev, every workload rolls out';
+  const dir = mkdtempSync(join(tmpdir(), 'sak-dev-variant-'));
+  let migration = '';
+  try {
+    await checks.run(applied, async () => {
+      await installMonitoringCrds(resolve('lib/imports/crds'));
       const script = [
         `const { synthAll } = require(${JSON.stringify(resolve('build/stacks/synth.js'))});`,
         `const { dev } = require(${JSON.stringify(resolve('build/stacks/dev.js'))});`,
-        `synthAll({ dev: { ...dev, airflow: { ...dev.airflow, auth: { manager: 'fab' } } } }, ${JSON.stringify(dir)});`,
+        'synthAll({ dev: { ...dev,',
+        "  airflow: { ...dev.airflow, auth: { manager: 'fab' }, replicas: { apiServer: 2, scheduler: 2 } },",
+        '  monitoring: { ...dev.monitoring, prometheusOperator: true } } },',
+        `  ${JSON.stringify(dir)});`,
       ].join('\n');
       const synth = await run('node', ['-e', script], 2 * MINUTE);
-      expect(synth.code === 0, `synth of dev with the FAB auth manager exited ${synth.code}: ${synth.stderr.slice(0, 2000)}`);
+      expect(synth.code === 0, `synth of the variant exited ${synth.code}: ${synth.stderr.slice(0, 2000)}`);
       const variant = loadManifests(join(dir, 'dev'));
       const job = find(variant, 'Job').find((j) => j.metadata.name.startsWith('airflow-db-migrate-'));
-      expect(job, 'no airflow-db-migrate Job in the FAB variant');
+      expect(job, 'no airflow-db-migrate Job in the variant');
+      migration = job.metadata.name;
+      expect(find(variant, 'PodDisruptionBudget').length === 2 && find(variant, 'PodMonitor').length === 4 && find(variant, 'ServiceMonitor').length === 1, 'the variant lacks its budgets or monitors');
       const t = Date.now();
       const apply = await run('kubectl', ['apply', '--server-side', '--force-conflicts', '-f', join(dir, 'dev')], 2 * MINUTE);
-      expect(apply.code === 0, `kubectl apply of the FAB variant exited ${apply.code}: ${apply.stderr}`);
-      const done = await run('kubectl', ['-n', p.namespace, 'wait', '--for=condition=complete', `job/${job.metadata.name}`, '--timeout=300s'], 6 * MINUTE);
-      expect(done.code === 0, `Job ${job.metadata.name} did not complete: ${done.stdout}${done.stderr}`);
-      const jobLog = await run('kubectl', ['-n', p.namespace, 'logs', `job/${job.metadata.name}`, '-c', 'admin-user'], MINUTE);
+      expect(apply.code === 0, `kubectl apply of the variant exited ${apply.code}: ${apply.stderr}`);
+      expect(!/warning/i.test(apply.stderr), `kubectl apply of the variant warned:\n${apply.stderr}`);
+      const done = await run('kubectl', ['-n', p.namespace, 'wait', '--for=condition=complete', `job/${migration}`, '--timeout=300s'], 6 * MINUTE);
+      expect(done.code === 0, `Job ${migration} did not complete: ${done.stdout}${done.stderr}`);
+      for (const w of ['deploy/airflow-api-server', 'sts/airflow-scheduler']) {
+        const rollout = await run('kubectl', ['-n', p.namespace, 'rollout', 'status', w, '--timeout=300s'], 6 * MINUTE);
+        expect(rollout.code === 0, `${w} did not roll out in the variant: ${rollout.stdout}${rollout.stderr}`);
+      }
+      checks.time('variant: apply to api-servers and schedulers rolled out', (Date.now() - t) / 1000);
+    }, [ready]);
+
+    await checks.run('the FAB auth manager (staging, prod): the migration Job creates the admin from the Secret, who logs in with it; a wrong password is refused', async () => {
+      const jobLog = await run('kubectl', ['-n', p.namespace, 'logs', `job/${migration}`, '-c', 'admin-user'], MINUTE);
       expect(/created the admin user admin \(role Admin\)/.test(jobLog.stdout), `the admin-user step did not create the admin:\n${jobLog.stdout.slice(-1500)}${jobLog.stderr}`);
-      const rollout = await run('kubectl', ['-n', p.namespace, 'rollout', 'status', 'deploy/airflow-api-server', '--timeout=300s'], 6 * MINUTE);
-      expect(rollout.code === 0, `the api-server did not roll out with the FAB auth manager: ${rollout.stdout}${rollout.stderr}`);
-      checks.time('FAB variant: apply to api-server rolled out', (Date.now() - t) / 1000);
       const password = await readAdminPassword(p);
       const client = new AirflowClient(p.airflowUi);
       await waitFor('a FAB login through POST /auth/token', 3 * MINUTE, async (state) => {
@@ -540,10 +713,48 @@ async function fabLogin(checks: Checks, p: Platform, ready: string): Promise<voi
       await expectLoginRefused(p, 'admin', `${password}x`);
       await expectPasswordNotLogged(p, password);
       expect(!jobLog.stdout.includes(password), 'the admin password is in the migration Job\'s log');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, [ready]);
+    }, [applied]);
+
+    await checks.run('a drain evicts one api-server and one scheduler at a time (PodDisruptionBudgets), and Airflow answers throughout', async () => {
+      for (const [component, name] of [['api-server', 'airflow-api-server'], ['scheduler', 'airflow-scheduler']]) {
+        await waitFor(`PodDisruptionBudget ${name} to allow one disruption`, 2 * MINUTE, async (state) => {
+          const r = await run('kubectl', ['-n', p.namespace, 'get', 'pdb', name, '-o', 'jsonpath={.status.currentHealthy}/{.status.disruptionsAllowed}'], MINUTE);
+          state.last = r.stdout;
+          return r.stdout === '2/1' ? true : undefined;
+        }, 2000);
+        const pods = (await cluster.core.listNamespacedPod({ namespace: p.namespace, labelSelector: `app.kubernetes.io/component=${component}` })).items
+          .filter((x) => !x.metadata?.deletionTimestamp).map((x) => x.metadata?.name as string).sort();
+        expect(pods.length === 2, `${component}: ${pods.length} pods, expected 2`);
+        const watch = watchAvailability(`${p.airflowUi}/api/v2/monitor/health`);
+        const first = await evict(cluster, p.namespace, pods[0]);
+        const second = await evict(cluster, p.namespace, pods[1]);
+        expect(first.status === 201, `evicting ${pods[0]}: HTTP ${first.status} ${first.message.slice(0, 300)}`);
+        expect(second.status === 429, `evicting ${pods[1]} right after: HTTP ${second.status} (the budget should refuse it) ${second.message.slice(0, 300)}`);
+        // the replacement comes up; then the budget allows one disruption again
+        await waitFor(`${name}: two Ready pods again`, 4 * MINUTE, async (state) => {
+          const r = await run('kubectl', ['-n', p.namespace, 'get', 'pdb', name, '-o', 'jsonpath={.status.currentHealthy}/{.status.disruptionsAllowed}'], MINUTE);
+          state.last = r.stdout;
+          return r.stdout === '2/1' ? true : undefined;
+        }, 2000);
+        const seen = await watch.stop();
+        expect(seen.failures.length === 0, `Airflow failed ${seen.failures.length} of ${seen.requests} health requests while ${pods[0]} was evicted: ${seen.failures.slice(0, 5).join('; ')}`);
+        const health = await getJson<Record<string, { status?: string }>>(`${p.airflowUi}/api/v2/monitor/health`);
+        expect(health.scheduler?.status === 'healthy', `scheduler health after the eviction: ${JSON.stringify(health)}`);
+        checks.info(`${name}: evicted ${pods[0]} (201), ${pods[1]} refused (429); ${seen.requests} health requests, none failed`);
+      }
+    }, [applied]);
+
+    await checks.run('the ServiceMonitor and PodMonitors are served by the API server (strict field validation of the CRDs)', async () => {
+      const r = await run('kubectl', ['get', 'servicemonitors,podmonitors', '-A', '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.namespace}/{.metadata.name}{"\\n"}{end}'], MINUTE);
+      const got = r.stdout.trim().split('\n').sort();
+      expect(got.length === 5, `monitors on the node: ${got.join(', ')}`);
+      const bad = await run('kubectl', ['apply', '--server-side', '--dry-run=server', '-f', '-'], MINUTE,
+        JSON.stringify({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', metadata: { name: 'probe-bad', namespace: p.namespace }, spec: { selector: {}, podMetricsEndpoints: [{ port: 'http', pathh: '/x' }] } }));
+      expect(bad.code !== 0 && /pathh/.test(bad.stderr), `a PodMonitor with an unknown field was not refused: ${bad.stdout}${bad.stderr}`);
+    }, [applied]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The admin password as the README says to read it: `kubectl get secret airflow-secrets -o jsonpath='{.data.admin-password}' | base64 -d`. */
