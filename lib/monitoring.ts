@@ -127,6 +127,7 @@ export class PlatformMonitoring extends Construct {
   /** The targets, in the order they were added. */
   public readonly targets: MetricsTarget[] = [];
 
+  /** `options`: the validated monitoring options of the platform. */
   constructor(scope: Construct, id: string, private readonly options: ResolvedMonitoring) {
     super(scope, id);
   }

@@ -12,6 +12,7 @@ import { resolveSparkApplications, SparkApplicationDefaults } from './spark-apps
 import { checkDns1123Label, checkPinnedImage, isIpv4Cidr, IssueCollector, ValidationError } from './validation';
 import { IMAGES, KUBERNETES_VERSION } from './versions';
 import { SecretBootstrap } from './secret-bootstrap';
+import { IngressControllerOptions, resolveIngressController, UiIngressOptions } from './ingress';
 import { resolveSparkHistoryServer, SPARK_EVENT_LOG_DIR, SparkHistoryServer, SparkHistoryServerProps } from './spark-history';
 
 /** A Pod Security Standard level. */
@@ -119,6 +120,12 @@ export interface NetworkOptions {
    * dev cluster whose API server address changes.
    */
   readonly apiServerCidr: string;
+  /**
+   * Where the ingress controller runs, for the UIs with an `ingress` (the only pods let through to
+   * them); a UI's own `ingress.controller` wins.
+   * @default - namespace "ingress-nginx", every pod of it
+   */
+  readonly ingressController?: IngressControllerOptions;
 }
 
 /** How to find the value of network.apiServerCidr (named in its validation messages). */
@@ -151,8 +158,10 @@ export const DEFAULT_JOBS_NAMESPACE = 'spark-clu-jobs';
  * Validates a whole environment without building anything. Throws a {@link ValidationError}
  * that names the environment, each bad field, its value and what is allowed.
  */
-export function validatePlatformConfig(config: PlatformConfig): void {
+export function validatePlatformConfig(raw: PlatformConfig): void {
   const issues = new IssueCollector();
+  if (raw.network?.ingressController !== undefined) resolveIngressController(issues, 'network.ingressController', raw.network.ingressController);
+  const config = normalized(raw);
   checkDns1123Label(issues, 'environment', config.environment);
   const namespace = config.namespace?.name ?? DEFAULT_NAMESPACE;
   const jobsNamespace = config.jobsNamespace?.name ?? DEFAULT_JOBS_NAMESPACE;
@@ -214,6 +223,23 @@ export function checkUniqueNodePorts(issues: IssueCollector, nodePorts: readonly
     if (first !== undefined) issues.add(field, port, `must be unique within the environment; ${first} already uses it`);
     else seen.set(port, field);
   }
+}
+
+/** The UI options with the platform's ingress controller filled in where an Ingress names none. */
+function withController<T extends { readonly ingress?: UiIngressOptions }>(ui: T | undefined, controller: IngressControllerOptions | undefined): T | undefined {
+  if (!ui?.ingress || ui.ingress.controller || !controller) return ui;
+  return { ...ui, ingress: { ...ui.ingress, controller } };
+}
+
+/** The config with every UI's Ingress controller resolved (the platform's default filled in). */
+function normalized(config: PlatformConfig): PlatformConfig {
+  const controller = config.network?.ingressController;
+  return {
+    ...config,
+    ...(config.spark ? { spark: { ...config.spark, ui: withController(config.spark.ui, controller) } } : {}),
+    ...(config.history ? { history: { ...config.history, ui: withController(config.history.ui, controller) } } : {}),
+    ...(config.airflow ? { airflow: { ...config.airflow, ui: withController(config.airflow.ui, controller) } } : {}),
+  };
 }
 
 /** The Airflow props of an environment: its options plus what the platform derives (namespaces). */
@@ -280,8 +306,9 @@ export class SparkAirflowPlatform extends Chart {
   public readonly dagEnvironment: Readonly<Record<string, string>>;
 
   /** Validates the whole config first (nothing is built from a bad one), then builds every construct. */
-  constructor(scope: Construct, id: string, props: SparkAirflowPlatformProps) {
-    validatePlatformConfig(props.config);
+  constructor(scope: Construct, id: string, rawProps: SparkAirflowPlatformProps) {
+    validatePlatformConfig(rawProps.config);
+    const props = { ...rawProps, config: normalized(rawProps.config) };
     const namespaceName = props.config.namespace?.name ?? DEFAULT_NAMESPACE;
     super(scope, id, { ...props, namespace: namespaceName, disableResourceNameHashes: true });
     this.config = props.config;

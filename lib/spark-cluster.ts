@@ -14,6 +14,7 @@ import { FlowPeer, NetworkFlows, PodGroup } from './network';
 import { SecretBootstrap } from './secret-bootstrap';
 import { imageSuppressions, suppress, SUPPRESSIONS } from './scanners';
 import { SPARK_METRICS_CONF } from './monitoring';
+import { addUiIngress, ResolvedUiIngress, resolveUiIngress, UiIngressOptions } from './ingress';
 
 /** Well-known ports of the Spark standalone daemons. */
 export const SPARK_PORTS = {
@@ -157,6 +158,8 @@ export interface SparkUiOptions {
    * @default 30000
    */
   readonly nodePort?: number;
+  /** An Ingress for the master UI (host, class, TLS Secret). @default - none */
+  readonly ingress?: UiIngressOptions;
 }
 
 /** RPC authentication and encryption of the standalone cluster. */
@@ -250,7 +253,7 @@ export interface ResolvedSparkCluster {
     readonly nodeSelector: Readonly<Record<string, string>>;
     readonly tolerations: readonly SparkToleration[];
   };
-  readonly ui: { readonly expose: boolean; readonly nodePort: number };
+  readonly ui: { readonly expose: boolean; readonly nodePort: number; readonly ingress?: ResolvedUiIngress };
   readonly sparkConf: Readonly<Record<string, string>>;
   readonly authentication: { readonly enabled: boolean; readonly secretName: string; readonly bootstrap: boolean };
 }
@@ -338,6 +341,7 @@ export function resolveSparkCluster(props: SparkClusterProps, chartNamespace?: s
   const expose = props.ui?.expose ?? false;
   const nodePort = props.ui?.nodePort ?? DEFAULT_SPARK_UI_NODE_PORT;
   checkNodePort(issues, 'ui.nodePort', nodePort);
+  const ingress = resolveUiIngress(issues, 'ui.ingress', props.ui?.ingress);
 
   const sparkConf = props.sparkConf ?? {};
   for (const [key, value] of Object.entries(sparkConf)) {
@@ -372,7 +376,7 @@ export function resolveSparkCluster(props: SparkClusterProps, chartNamespace?: s
       workerName,
       master: { resources: masterResources, daemonMemoryMiB: masterHeap, ...(recovery ? { recovery } : {}) },
       worker: { resources: workerResources, cores, memoryPlan, nodeSelector, tolerations },
-      ui: { expose, nodePort },
+      ui: { expose, nodePort, ...(ingress ? { ingress } : {}) },
       sparkConf,
       authentication,
     },
@@ -405,6 +409,8 @@ export class SparkCluster extends Construct {
   public readonly workers: kplus.DaemonSet;
   /** The ConfigMap holding spark-defaults.conf. */
   public readonly confMap: kplus.ConfigMap;
+  /** The Ingress of the master UI, when `ui.ingress` is set. */
+  public readonly ingress?: kplus.k8s.KubeIngress;
   /** The claim where the master keeps its recovery state (FILESYSTEM recovery), if any. */
   public readonly recoveryClaim?: kplus.PersistentVolumeClaim;
 
@@ -566,6 +572,9 @@ export class SparkCluster extends Construct {
     flows.allow({ name: `${c.workerName}-shuffle`, from: workers, to: workers, ports: [EXECUTOR_PORTS], purpose: 'executors fetch shuffle and broadcast blocks from each other' });
     if (c.ui.expose) {
       flows.allow({ name: `${c.masterName}-ui`, from: { kind: 'anywhere' }, to: master, ports: [{ port: SPARK_PORTS.masterUi }], purpose: `the Spark master UI on NodePort ${c.ui.nodePort}` });
+    }
+    if (c.ui.ingress) {
+      this.ingress = addUiIngress(this, 'UiIngress', { name: `${c.masterName}-ui`, labels: objectLabels(masterSelector, SPARK_VERSION), service: this.uiService, port: SPARK_PORTS.masterUi, pods: this.masterPods, ingress: c.ui.ingress });
     }
   }
 

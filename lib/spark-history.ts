@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { renderProperties } from './config-files';
 import { objectLabels, selectorLabels, selectPods } from './labels';
 import { NetworkFlows, PodGroup } from './network';
+import { addUiIngress, ResolvedUiIngress, resolveUiIngress, UiIngressOptions } from './ingress';
 import { toMiB } from './quantity';
 import { checkMemoryMiB, ContainerResources, ParsedResources, toKplusResources, validateResources } from './resources';
 import { imageSuppressions, suppress, SUPPRESSIONS } from './scanners';
@@ -51,6 +52,8 @@ export interface SparkHistoryUiOptions {
   readonly expose?: boolean;
   /** The NodePort when exposed. @default 30002 */
   readonly nodePort?: number;
+  /** An Ingress for the UI (host, class, TLS Secret). @default - none */
+  readonly ingress?: UiIngressOptions;
 }
 
 /** Props of {@link SparkHistoryServer}. */
@@ -89,7 +92,7 @@ export interface ResolvedSparkHistoryServer {
   readonly resources: ParsedResources;
   readonly daemonMemoryMiB: number;
   readonly retention: string;
-  readonly ui: { readonly expose: boolean; readonly nodePort: number };
+  readonly ui: { readonly expose: boolean; readonly nodePort: number; readonly ingress?: ResolvedUiIngress };
 }
 
 const DEFAULT_RESOURCES: ContainerResources = { cpu: { request: '100m', limit: '1' }, memory: { request: '1Gi', limit: '1Gi' } };
@@ -125,11 +128,12 @@ export function resolveSparkHistoryServer(props: SparkHistoryServerProps, chartN
   const expose = props.ui?.expose ?? false;
   const nodePort = props.ui?.nodePort ?? DEFAULT_SPARK_HISTORY_NODE_PORT;
   checkNodePort(issues, 'ui.nodePort', nodePort);
+  const ingress = resolveUiIngress(issues, 'ui.ingress', props.ui?.ingress);
   if (issues.issues.length > 0 || namespace === undefined || !resources || heap === undefined || sizeGiB === undefined) return { issues: issues.issues };
   return {
     issues: [],
     resolved: {
-      namespace, image, name, resources, daemonMemoryMiB: heap, retention, ui: { expose, nodePort },
+      namespace, image, name, resources, daemonMemoryMiB: heap, retention, ui: { expose, nodePort, ...(ingress ? { ingress } : {}) },
       eventLog: { claimName, sizeGiB, accessMode, ...(storageClassName ? { storageClassName } : {}) },
     },
   };
@@ -156,7 +160,10 @@ export class SparkHistoryServer extends Construct {
   public readonly service: kplus.Service;
   /** The server's pods. */
   public readonly pods: PodGroup;
+  /** The Ingress of the UI, when `ui.ingress` is set. */
+  public readonly ingress?: kplus.k8s.KubeIngress;
 
+  /** Validates `props` (throws a ValidationError naming every bad field) and builds the server and its claim. */
   constructor(scope: Construct, id: string, props: SparkHistoryServerProps = {}) {
     super(scope, id);
     const { resolved, issues } = resolveSparkHistoryServer(props, Chart.of(this).namespace);
@@ -225,6 +232,9 @@ export class SparkHistoryServer extends Construct {
     selectPods(this.service, selector);
 
     this.pods = { name: c.name, labels: selector, namespace: c.namespace };
+    if (c.ui.ingress) {
+      this.ingress = addUiIngress(this, 'Ingress', { name: `${c.name}-ui`, namespace: c.namespace, labels, service: this.service, port: SPARK_HISTORY_PORT, pods: this.pods, ingress: c.ui.ingress });
+    }
     if (c.ui.expose) {
       NetworkFlows.of(this).allow({ name: `${c.name}-ui`, from: { kind: 'anywhere' }, to: { kind: 'pods', group: this.pods }, ports: [{ port: SPARK_HISTORY_PORT }], purpose: `the Spark history server UI on NodePort ${c.ui.nodePort}` });
     }

@@ -98,6 +98,15 @@ export function mermaid(config: PlatformConfig): string {
       lines.push(`    ${id(`svc_${s.metadata.name}`)}(["Service ${s.metadata.name}<br/>${ports(s.spec.ports)}${exposed}"])`);
       for (const target of nodeFor(s.spec.selector ?? {}, ns)) lines.push(`    ${id(`svc_${s.metadata.name}`)} --> ${target}`);
     }
+    // Ingresses: host (https with a TLS Secret) to the Service they route to.
+    for (const ing of objects.filter((o) => o.kind === 'Ingress' && nsOf(o) === ns)) {
+      for (const rule of ing.spec.rules as Obj[]) {
+        const scheme = (ing.spec.tls ?? []).some((t: Obj) => (t.hosts ?? []).includes(rule.host)) ? 'https' : 'http';
+        const ingId = id(`ing_${ing.metadata.name}`);
+        lines.push(`    ${ingId}>"Ingress ${ing.metadata.name}<br/>${scheme}://${rule.host}${ing.spec.ingressClassName ? `<br/>class ${ing.spec.ingressClassName}` : ''}"]`);
+        for (const path of rule.http.paths as Obj[]) lines.push(`    ${ingId} --> ${id(`svc_${path.backend.service.name}`)}`);
+      }
+    }
     for (const [name, node] of [...(virtual.get(ns) ?? new Map<string, string>()).entries()].sort()) lines.push(`    ${node}[/"${name}"/]`);
     // ServiceAccounts and what their Roles allow, per namespace of the Role.
     for (const sa of objects.filter((o) => o.kind === 'ServiceAccount' && nsOf(o) === ns)) {
@@ -156,12 +165,17 @@ export function mermaid(config: PlatformConfig): string {
   }
   // Network flows from the NetworkPolicies (ingress side; egress to outside and to the API server).
   const edges = new Set<string>();
+  const externals = new Map<string, string>();
   for (const p of policies) {
     const targets = nodeFor(p.spec.podSelector.matchLabels ?? {}, nsOf(p));
     for (const rule of p.spec.ingress ?? []) {
       for (const peer of rule.from ?? []) {
         const peerNs = peer.podSelector ? peerNamespace(peer, nsOf(p)) : undefined;
-        const sources = peer.ipBlock ? ['outside'] : peerNs ? nodeFor(peer.podSelector?.matchLabels ?? {}, peerNs) : [];
+        // another namespace's pods (an ingress controller, a Prometheus): one node per namespace
+        const foreign = peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
+        const external = !peerNs && foreign && !ours.has(foreign) ? id(`ns_ext_${foreign}`) : undefined;
+        if (external) externals.set(external, foreign);
+        const sources = peer.ipBlock ? ['outside'] : peerNs ? nodeFor(peer.podSelector?.matchLabels ?? {}, peerNs) : external ? [external] : [];
         for (const s of sources) for (const t of targets) edges.add(`  ${s} -- "${ports(rule.ports)}" --> ${t}`);
       }
     }
@@ -173,6 +187,7 @@ export function mermaid(config: PlatformConfig): string {
       }
     }
   }
+  for (const [node, ns] of [...externals].sort()) lines.push(`  ${node}(("pods of namespace ${ns}"))`);
   lines.push(...[...edges].sort());
   return `${lines.join('\n')}\n`;
 }

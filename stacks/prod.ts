@@ -6,7 +6,8 @@ export const prod: PlatformConfig = {
   environment: 'prod',
   // The addresses behind the `kubernetes` Service of the prod cluster
   // (kubectl -n default get endpoints kubernetes): only pods that call the API may reach them.
-  network: { apiServerCidr: '10.0.0.1/32' },
+  // The cluster's ingress-nginx controller (namespace ingress-nginx) serves the UIs below.
+  network: { apiServerCidr: '10.0.0.1/32', ingressController: { namespace: 'ingress-nginx' } },
   spark: {
     master: { resources: { cpu: { request: '1', limit: '2' }, memory: { request: '2Gi', limit: '2Gi' }, }, daemonMemory: '1Gi' },
     worker: {
@@ -15,10 +16,11 @@ export const prod: PlatformConfig = {
       nodeSelector: { 'node-role.kubernetes.io/spark': 'true' },
       tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'spark', effect: 'NoSchedule' }],
     },
-    ui: { expose: false },
+    ui: { expose: false, ingress: { host: 'spark.example.com', className: 'nginx', tlsSecretName: 'spark-ui-tls' } },
     // prod supplies its own spark-auth Secret (Pulumi secret config or an external secret manager).
     authentication: { bootstrap: false },
   },
+  history: { ui: { ingress: { host: 'spark-history.example.com', className: 'nginx', tlsSecretName: 'spark-history-tls' } } },
   // The cluster's Prometheus operator (kube-prometheus-stack) picks up our monitors by this label.
   monitoring: { scraperNamespace: 'monitoring', prometheusOperator: true, monitorLabels: { release: 'kube-prometheus-stack' } },
   airflow: {
@@ -33,6 +35,7 @@ export const prod: PlatformConfig = {
     },
     // Two of each on different nodes where possible; a drain evicts one at a time.
     replicas: { apiServer: 2, scheduler: 2 },
-    ui: { expose: false },
+    // base_url follows: https://airflow.example.com
+    ui: { expose: false, ingress: { host: 'airflow.example.com', className: 'nginx', tlsSecretName: 'airflow-ui-tls' } },
   },
 };

@@ -6,12 +6,14 @@ export const staging: PlatformConfig = {
   environment: 'staging',
   // The addresses behind the `kubernetes` Service of the staging cluster
   // (kubectl -n default get endpoints kubernetes): only pods that call the API may reach them.
-  network: { apiServerCidr: '10.0.0.1/32' },
+  // The cluster's ingress-nginx controller (namespace ingress-nginx) serves the UIs below.
+  network: { apiServerCidr: '10.0.0.1/32', ingressController: { namespace: 'ingress-nginx' } },
   spark: {
     master: { resources: { cpu: { request: '500m', limit: '1' }, memory: { request: '1Gi', limit: '1Gi' } } },
     worker: { resources: { cpu: { request: '2', limit: '2' }, memory: { request: '4Gi', limit: '4Gi' } } },
-    ui: { expose: false },
+    ui: { expose: false, ingress: { host: 'spark.staging.example.com', className: 'nginx', tlsSecretName: 'spark-ui-tls' } },
   },
+  history: { ui: { ingress: { host: 'spark-history.staging.example.com', className: 'nginx', tlsSecretName: 'spark-history-tls' } } },
   // The cluster's Prometheus operator (kube-prometheus-stack) picks up our monitors by this label.
   monitoring: { scraperNamespace: 'monitoring', prometheusOperator: true, monitorLabels: { release: 'kube-prometheus-stack' } },
   airflow: {
@@ -20,6 +22,7 @@ export const staging: PlatformConfig = {
     database: AirflowDatabase.external({ secretName: 'airflow-database', secretKey: 'connection' }),
     // Two of each on different nodes where possible; a drain evicts one at a time.
     replicas: { apiServer: 2, scheduler: 2 },
-    ui: { expose: false },
+    // base_url follows: https://airflow.staging.example.com
+    ui: { expose: false, ingress: { host: 'airflow.staging.example.com', className: 'nginx', tlsSecretName: 'airflow-ui-tls' } },
   },
 };

@@ -423,10 +423,11 @@ describe('task logs', () => {
 });
 
 describe('addresses', () => {
-  test('[api] base_url is where users open the UI: the NodePort by default when exposed, port-forward otherwise, or as set', () => {
+  test('[api] base_url is where users open the UI: the Ingress, the NodePort when exposed, port-forward otherwise, or as set', () => {
     const cfg = (config: PlatformConfig) => find(synthPlatform(config), 'ConfigMap', 'airflow-config').data['airflow.cfg'] as string;
     expect(cfg(ENVIRONMENTS.dev)).toContain('base_url = http://localhost:30001\n');
-    expect(cfg(ENVIRONMENTS.prod)).toContain('base_url = http://localhost:8080\n');
+    expect(cfg(ENVIRONMENTS.prod)).toContain('base_url = https://airflow.example.com\n');
+    expect(cfg(withAirflow({}))).toContain('base_url = http://localhost:8080\n');
     expect(cfg(withAirflow({ ui: { baseUrl: 'https://airflow.example.com/ops' } }))).toContain('base_url = https://airflow.example.com/ops\n');
   });
 

@@ -128,7 +128,7 @@ describe('airflow.cfg reads back through Airflow\'s own parser', () => {
     fs.writeFileSync(file, cfg);
     const read = airflowConfig(file);
     expect(read.core.executor).toBe('LocalExecutor');
-    expect(read.api.base_url).toMatch(/^http:\/\/localhost:(30001|8080)$/);
+    expect(read.api.base_url).toMatch(/^(http:\/\/localhost:(30001|8080)|https:\/\/airflow\.(staging\.)?example\.com)$/);
     expect(read.core.dags_folder).toBe('/opt/airflow/dags');
   });
 

@@ -301,3 +301,66 @@ describe('replicas options', () => {
     ]);
   });
 });
+
+describe.each(['staging', 'prod'])('Ingress in %s', (env) => {
+  const objects = synthPlatform(ENVIRONMENTS[env]);
+  const host = env === 'staging' ? 'staging.example.com' : 'example.com';
+
+  test('one Ingress per UI: host, class, TLS Secret, to the UI Service\'s port', () => {
+    const ingresses = objects.filter((o) => o.kind === 'Ingress');
+    expect(ingresses.map((i) => `${i.metadata.namespace}/${i.metadata.name} ${i.spec.rules[0].host}`).sort()).toEqual([
+      `spark-clu-jobs/spark-history-ui spark-history.${host}`,
+      `spark-clu/airflow-ui airflow.${host}`,
+      `spark-clu/spark-master-ui spark.${host}`,
+    ]);
+    for (const ing of ingresses) {
+      expect(ing.spec.ingressClassName).toBe('nginx');
+      expect(ing.spec.tls).toEqual([{ hosts: [ing.spec.rules[0].host], secretName: expect.stringMatching(/-tls$/) }]);
+      const [path] = ing.spec.rules[0].http.paths;
+      expect([path.path, path.pathType]).toEqual(['/', 'Prefix']);
+      const svc = objects.find((o) => o.kind === 'Service' && o.metadata.name === path.backend.service.name && o.metadata.namespace === ing.metadata.namespace) as K8sObject;
+      expect(svc.spec.ports.map((p: K8sObject) => p.port)).toContain(path.backend.service.port.number);
+      // the ingress controller's namespace alone reaches the UI's pods on that port
+      const policy = find(objects, 'NetworkPolicy', `${svc.metadata.name === 'airflow-ui' ? 'airflow-api-server' : svc.metadata.name.replace(/-ui$/, '')}-ingress-controller-ingress`);
+      expect(policy.spec.ingress).toEqual([{
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }, podSelector: {} }],
+        ports: [{ port: path.backend.service.port.number, protocol: 'TCP' }],
+      }]);
+      expect(selects(policy.spec.podSelector.matchLabels, svc.spec.selector)).toBe(true);
+    }
+  });
+
+  test('Airflow\'s base_url is the Ingress\'s https URL', () => {
+    expect(find(objects, 'ConfigMap', 'airflow-config').data['airflow.cfg']).toContain(`base_url = https://airflow.${host}\n`);
+  });
+});
+
+describe('Ingress options', () => {
+  test('a UI\'s own controller wins over the platform\'s; without TLS the base_url is http', () => {
+    const objects = synthPlatform({
+      environment: 'dev', network: { ...NETWORK, ingressController: { namespace: 'traefik', podLabels: { 'app.kubernetes.io/name': 'traefik' } } },
+      airflow: { ui: { ingress: { host: 'airflow.dev.test' } } },
+      spark: { ui: { ingress: { host: 'spark.dev.test', controller: { namespace: 'other' } } } },
+    });
+    expect(find(objects, 'NetworkPolicy', 'airflow-api-server-ingress-controller-ingress').spec.ingress[0].from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'traefik' } } },
+    ]);
+    expect(find(objects, 'NetworkPolicy', 'spark-master-ingress-controller-ingress').spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'other' });
+    expect(find(objects, 'ConfigMap', 'airflow-config').data['airflow.cfg']).toContain('base_url = http://airflow.dev.test\n');
+    expect(find(objects, 'Ingress', 'airflow-ui').spec.ingressClassName).toBeUndefined();
+  });
+
+  test('bad values are named with what is allowed', () => {
+    expect(messageOf({
+      environment: 'dev', network: { ...NETWORK, ingressController: { namespace: 'Ingress' } },
+      airflow: { ui: { ingress: { host: 'Airflow', className: 'nginx!', tlsSecretName: 'tls_secret', annotations: { 'bad key': 'x' } } } },
+    }).split('\n').slice(1)).toEqual([
+      '  - network.ingressController.namespace = "Ingress": must be a DNS-1123 label: 1-63 characters of a-z, 0-9 and "-", starting and ending with an alphanumeric',
+      '  - airflow.ui.ingress.host = "Airflow": must be a fully qualified lowercase host name, e.g. "airflow.example.com" (a leading "*." allowed)',
+      '  - airflow.ui.ingress.className = "nginx!": must be an IngressClass name (DNS-1123 subdomain)',
+      '  - airflow.ui.ingress.tlsSecretName = "tls_secret": must be a Secret name (DNS-1123 subdomain)',
+      '  - airflow.ui.ingress.annotations.bad key = "x": must be an annotation: a qualified name key and a string value',
+      '  - airflow.ui.ingress.controller.namespace = "Ingress": must be a DNS-1123 label: 1-63 characters of a-z, 0-9 and "-", starting and ending with an alphanumeric',
+    ]);
+  });
+});

@@ -14,6 +14,8 @@ const SPARK = [
   'Service/spark-master-ui',
   'DaemonSet/spark-worker',
 ];
+/** staging and prod reach the UIs through Ingresses (HTTPS, class nginx). */
+const INGRESS = { spark: 'Ingress/spark-master-ui', history: `Ingress/spark-history-ui (spark-clu-jobs)`, airflow: 'Ingress/airflow-ui' };
 const BOOTSTRAP = [
   'ServiceAccount/secrets-bootstrap',
   'Role/secrets-bootstrap',
@@ -74,8 +76,8 @@ const MONITORS = [
 /** The (kind, name) inventory of each environment without its NetworkPolicies (see security.test.ts), in manifest order. */
 const EXPECTED_INVENTORY: Record<string, string[]> = {
   dev: [...NAMESPACES, ...SPARK, ...BOOTSTRAP, ...HISTORY, ...SPARK_ON_K8S, ...POSTGRES, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS, ...STATSD],
-  staging: [...NAMESPACES, ...SPARK, ...BOOTSTRAP, ...HISTORY, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS_WITH_BUDGETS, ...STATSD, ...MONITORS],
-  prod: [...NAMESPACES, ...SPARK, ...HISTORY, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS_WITH_BUDGETS, ...STATSD, ...MONITORS],
+  staging: [...NAMESPACES, ...SPARK, INGRESS.spark, ...BOOTSTRAP, ...HISTORY, INGRESS.history, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS_WITH_BUDGETS, INGRESS.airflow, ...STATSD, ...MONITORS],
+  prod: [...NAMESPACES, ...SPARK, INGRESS.spark, ...HISTORY, INGRESS.history, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS_WITH_BUDGETS, INGRESS.airflow, ...STATSD, ...MONITORS],
 };
 
 describe.each(ENV_NAMES)('environment %s', (env) => {
@@ -94,7 +96,7 @@ describe.each(ENV_NAMES)('environment %s', (env) => {
     // No workload, Service or Secret-bearing object of the platform in the jobs namespace, but the
     // history server next to the event-log claim the drivers write (it holds no Secret, no token),
     // and the monitors of the drivers ...
-    const history = HISTORY.map((i) => i.replace(` (${JOBS})`, ''));
+    const history = [...HISTORY, INGRESS.history].map((i) => i.replace(` (${JOBS})`, ''));
     expect(inJobs.filter((o) => !['NetworkPolicy', 'Role', 'RoleBinding', 'ServiceAccount', 'ConfigMap', 'PodMonitor'].includes(o.kind) && !history.includes(`${o.kind}/${o.metadata.name}`))).toEqual([]);
     const server = podSpec(find(objects, 'Deployment', 'spark-history'));
     expect([server.automountServiceAccountToken, server.serviceAccountName, JSON.stringify(server).includes('secret')]).toEqual([false, undefined, false]);

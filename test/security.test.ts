@@ -124,10 +124,7 @@ describe.each(ENV_NAMES)('NetworkPolicies in %s', (env) => {
 
   test('every pod is selected by at least one allow policy besides deny-all and DNS', () => {
     const allow = policies.filter((p) => !['default-deny-all', 'allow-dns-egress'].includes(p.metadata.name));
-    // The history server talks to nobody (it reads the event-log claim); reached by port-forward
-    // where its UI is not exposed.
-    const silent = env === 'dev' ? [] : ['spark-history'];
-    for (const w of workloads(objects).filter((o) => !silent.includes(o.metadata.name))) {
+    for (const w of workloads(objects)) {
       const selecting = allow.filter((p) => selects(p, podLabels(w))).map((p) => p.metadata.name);
       expect({ pod: w.metadata.name, selected: selecting.length > 0 }).toEqual({ pod: w.metadata.name, selected: true });
     }

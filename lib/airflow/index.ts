@@ -23,6 +23,7 @@ import { renderAirflowConfig } from './configuration';
 import { addInClusterPostgres, addMigration, InClusterDatabase } from './database';
 import { addKubernetesExecutor } from './kubernetes-executor';
 import { addStatsdExporter } from './metrics';
+import { addUiIngress } from '../ingress';
 import { airflowPods, declareAirflowFlows } from './network';
 import type { PodGroup } from '../network';
 import { AIRFLOW_PORTS, AirflowProps, ResolvedAirflow, resolveAirflow } from './options';
@@ -56,6 +57,8 @@ export class Airflow extends Construct {
   public readonly components: Readonly<Record<string, kplus.Deployment | kplus.StatefulSet>>;
   /** The schema migration Job; its name changes with the image and database, so each deploy that needs it runs it once. */
   public readonly migration: kplus.Job;
+  /** The Ingress of the UI, when `ui.ingress` is set. */
+  public readonly ingress?: kplus.k8s.KubeIngress;
   /** The statsd-exporter's pods (metrics on port 9102), when `statsd` is on. */
   public readonly statsdPods?: PodGroup;
   /** ServiceAccount of the KubernetesExecutor's worker pods (jobs namespace); undefined with LocalExecutor. */
@@ -119,6 +122,9 @@ export class Airflow extends Construct {
       ports: [{ name: 'http', port: AIRFLOW_PORTS.apiServer, targetPort: AIRFLOW_PORTS.apiServer, ...(c.ui.expose ? { nodePort: c.ui.nodePort } : {}) }],
     });
     selectPods(this.uiService, apiSelector);
+    if (c.ui.ingress) {
+      this.ingress = addUiIngress(this, 'UiIngress', { name: 'airflow-ui', labels: airflowLabels('api-server'), service: this.uiService, port: AIRFLOW_PORTS.apiServer, pods: airflowPods('api-server'), ingress: c.ui.ingress });
+    }
 
     if (c.executor === 'KubernetesExecutor') {
       this.workerServiceAccount = addKubernetesExecutor({

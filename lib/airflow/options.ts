@@ -4,6 +4,7 @@ import { iniValueProblem } from '../config-files';
 import { parseMemoryBytes } from '../quantity';
 import { checkDns1123Label, checkNodePort, checkPinnedImage, isDns1123Subdomain, IssueCollector, ValidationIssue } from '../validation';
 import { IMAGES } from '../versions';
+import { ingressUrl, ResolvedUiIngress, resolveUiIngress, UiIngressOptions } from '../ingress';
 import { AirflowDatabase, InClusterDatabase, validateDatabase } from './database';
 import { AirflowAuthOptions, ResolvedAirflowAuth, resolveAuth } from './auth';
 import type { AirflowSecretsOptions } from './secrets';
@@ -55,10 +56,13 @@ export interface AirflowUiOptions {
    * The URL users open the UI at (`[api] base_url`): Airflow builds the links it hands out (task
    * log links, e-mails, callbacks) and the login redirects from it, and serves under its path.
    * Set it to your Ingress or load balancer address.
-   * @default - `http://localhost:<nodePort>` when exposed (kind with the port mapped), else
+   * @default - `https://<host>` (or `http://` without TLS) of `ingress`; else
+   * `http://localhost:<nodePort>` when exposed (kind with the port mapped); else
    * `http://localhost:8080` (`kubectl port-forward svc/airflow-ui 8080:8080`)
    */
   readonly baseUrl?: string;
+  /** An Ingress for the UI (host, class, TLS Secret). @default - none */
+  readonly ingress?: UiIngressOptions;
 }
 
 /** Where task logs live. */
@@ -200,7 +204,7 @@ export interface ResolvedAirflow {
   readonly secretName: string;
   readonly bootstrapSecrets: boolean;
   readonly auth: ResolvedAirflowAuth;
-  readonly ui: { readonly expose: boolean; readonly nodePort: number; readonly baseUrl: string };
+  readonly ui: { readonly expose: boolean; readonly nodePort: number; readonly baseUrl: string; readonly ingress?: ResolvedUiIngress };
   readonly logPersistence?: { readonly sizeGiB: number; readonly storageClassName?: string };
   readonly resources: Readonly<Record<Component | 'postgres' | 'task' | 'gitSync' | 'statsd', ParsedResources>>;
   readonly replicas: Readonly<Record<Component, number>>;
@@ -243,7 +247,8 @@ export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { 
   const expose = props.ui?.expose ?? false;
   const nodePort = props.ui?.nodePort ?? DEFAULT_AIRFLOW_UI_NODE_PORT;
   checkNodePort(issues, 'ui.nodePort', nodePort);
-  const baseUrl = props.ui?.baseUrl ?? (expose ? `http://localhost:${nodePort}` : `http://localhost:${AIRFLOW_PORTS.apiServer}`);
+  const ingress = resolveUiIngress(issues, 'ui.ingress', props.ui?.ingress);
+  const baseUrl = props.ui?.baseUrl ?? (ingress ? ingressUrl(ingress) : expose ? `http://localhost:${nodePort}` : `http://localhost:${AIRFLOW_PORTS.apiServer}`);
   if (!isBaseUrl(baseUrl)) issues.add('ui.baseUrl', baseUrl, 'must be an absolute http:// or https:// URL without query or fragment, e.g. "https://airflow.example.com"');
   else if (iniValueProblem(baseUrl)) issues.add('ui.baseUrl', baseUrl, iniValueProblem(baseUrl) as string);
 
@@ -307,7 +312,7 @@ export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { 
     issues: [],
     resolved: {
       namespace, image, executor, dags, database, secretName, bootstrapSecrets, auth,
-      ui: { expose, nodePort, baseUrl },
+      ui: { expose, nodePort, baseUrl, ...(ingress ? { ingress } : {}) },
       logPersistence,
       resources: resources as ResolvedAirflow['resources'],
       replicas,

@@ -22,6 +22,9 @@ import { buildApp } from '../synth';
 /** The component's Pulumi type token. */
 export const PLATFORM_TYPE = 'spark-airflow:index:Platform';
 
+/** Kinds Pulumi waits on until their pods are Ready (or done): registered after everything else. */
+const WORKLOAD_KINDS: readonly string[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'];
+
 /** Secret values from Pulumi secret config. */
 export interface PlatformSecrets {
   readonly airflowFernetKey: pulumi.Input<string>;
@@ -90,7 +93,13 @@ export class Platform extends pulumi.ComponentResource {
     const ns = chart.namespaceName;
 
     const namespaceObjects = this.manifests.filter((o) => o.apiVersion === 'v1' && o.kind === 'Namespace');
-    const rest = this.manifests.filter((o) => !namespaceObjects.includes(o));
+    // Workloads last: Pulumi creates resources a few at a time (--parallel) and waits for each
+    // workload to become Ready; registered first, the workloads could hold every slot while the
+    // claims, policies and ConfigMaps they need wait behind them. The URNs do not depend on it.
+    const rest = [
+      ...this.manifests.filter((o) => !namespaceObjects.includes(o) && !WORKLOAD_KINDS.includes(o.kind)),
+      ...this.manifests.filter((o) => WORKLOAD_KINDS.includes(o.kind)),
+    ];
     const expectedNamespaces = [ns, chart.jobsNamespaceName];
     if (namespaceObjects.map((o) => o.metadata.name).join() !== expectedNamespaces.join()) {
       throw new Error(`Platform: expected the Namespaces ${expectedNamespaces.join(', ')} in the chart, found ${namespaceObjects.map((o) => o.metadata.name).join(', ') || 'none'}`);

@@ -85,10 +85,19 @@ if [[ ! -f "$CLUSTER_BIN/.complete" ]]; then
 fi
 echo "BUILD_GO_SECONDS=$((SECONDS - t))"
 
-# --- statsd_exporter (its own cache dir: the coredns/netpol key stays as it was) ---------------------------
-STATSD_VERSION="$(sed -n 's/^require github.com\/prometheus\/statsd_exporter v//p' "$HERE/statsd/go.mod")"
-[[ -n "$STATSD_VERSION" ]] || die "no statsd_exporter version in $HERE/statsd/go.mod"
-STATSD_HASH="$(cat "$HERE/statsd/go.mod" "$HERE/statsd/go.sum" <(echo "recipe=$RECIPE") | sha256sum | cut -c1-12)"
+# --- statsd_exporter (its own cache dir: the coredns/netpol key above stays as it was) -----------------
+# The version info upstream's promu sets (.promu.yml), so `--version` and statsd_exporter_build_info
+# read as upstream's image does: the tag's commit, branch HEAD; the source date as build date (the
+# binary, and so the image's key, stays reproducible).
+STATSD_VERSION=0.28.0
+STATSD_REVISION=c0a390a2c43f77863278615b47d46e886bdca726 # git rev-parse v0.28.0^{commit}
+STATSD_DATE=20241025-13:47:38                             # that commit's date, promu's format
+[[ "$(sed -n 's/^require github.com\/prometheus\/statsd_exporter v//p' "$HERE/statsd/go.mod")" == "$STATSD_VERSION" ]] \
+  || die "statsd/go.mod requires another statsd_exporter than v$STATSD_VERSION: update STATSD_VERSION, STATSD_REVISION, STATSD_DATE"
+STATSD_LDFLAGS="-s -w -X github.com/prometheus/common/version.Version=$STATSD_VERSION"
+STATSD_LDFLAGS+=" -X github.com/prometheus/common/version.Revision=$STATSD_REVISION -X github.com/prometheus/common/version.Branch=HEAD"
+STATSD_LDFLAGS+=" -X github.com/prometheus/common/version.BuildUser=spark-airflow-k8s -X github.com/prometheus/common/version.BuildDate=$STATSD_DATE"
+STATSD_HASH="$(cat "$HERE/statsd/go.mod" "$HERE/statsd/go.sum" <(echo "ldflags=$STATSD_LDFLAGS go=$("$GO" env GOVERSION)") | sha256sum | cut -c1-12)"
 STATSD_BIN="$CLUSTER_CACHE/bin/statsd-$STATSD_HASH"
 t=$SECONDS
 if [[ ! -f "$STATSD_BIN/.complete" ]]; then
@@ -97,10 +106,9 @@ if [[ ! -f "$STATSD_BIN/.complete" ]]; then
   flock 9
   if [[ ! -f "$STATSD_BIN/.complete" ]]; then
     log "building statsd_exporter v$STATSD_VERSION"
-    (cd "$HERE/statsd" && GOMODCACHE="${E2E_GOMODCACHE:-$E2E_CACHE/gomod}" GOCACHE="${E2E_GOCACHE:-$E2E_CACHE/gocache}" \
-      GOFLAGS="-buildvcs=false -p=${E2E_GO_P:-2}" CGO_ENABLED=0 GOTOOLCHAIN=local nice -n 15 "$GO" build -trimpath \
-      -ldflags "-s -w -X github.com/prometheus/common/version.Version=$STATSD_VERSION -X github.com/prometheus/common/version.Revision=v$STATSD_VERSION -X github.com/prometheus/common/version.Branch=HEAD" \
-      -o "$STATSD_BIN/statsd_exporter" github.com/prometheus/statsd_exporter)
+    (cd "$HERE/statsd" && export GOMODCACHE="${E2E_GOMODCACHE:-$E2E_CACHE/gomod}" GOCACHE="${E2E_GOCACHE:-$E2E_CACHE/gocache}" \
+      GOFLAGS="-buildvcs=false -p=${E2E_GO_P:-2}" CGO_ENABLED=0 GOTOOLCHAIN=local \
+      && nice -n 15 "$GO" build -trimpath -ldflags "$STATSD_LDFLAGS" -o "$STATSD_BIN/statsd_exporter" github.com/prometheus/statsd_exporter)
     touch "$STATSD_BIN/.complete"
     BUILT+=(statsd_exporter)
     log "statsd_exporter built in $((SECONDS - t))s"

@@ -24,10 +24,11 @@ export interface Scraped {
 
 const SCRAPER = String.raw`
 import json, re, sys, urllib.request
-for url in sys.argv[1:]:
+timeout = float(sys.argv[1])
+for url in sys.argv[2:]:
     r = {"url": url, "names": [], "executorIds": []}
     try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
             r["status"] = resp.status
             text = resp.read().decode("utf-8", "replace")
         names, ids = set(), set()
@@ -43,9 +44,13 @@ for url in sys.argv[1:]:
     print("SCRAPE " + json.dumps(r), flush=True)
 `;
 
-/** Fetches every URL once from a pod of `namespace` (Prometheus' place) and parses the Prometheus text. */
-export async function scrape(cluster: Cluster, namespace: string, name: string, image: string, urls: readonly string[]): Promise<Map<string, Scraped>> {
-  const r = await runPod(cluster, { namespace, name, image, command: ['python3', '-c', SCRAPER, ...urls], timeoutMs: 3 * MINUTE });
+/**
+ * Fetches every URL once from a pod of `namespace` (Prometheus' place) and parses the Prometheus
+ * text. `timeoutSeconds` per URL: generous where an answer is expected (a driver's REST API starts
+ * on its first request), short where a refusal is (a dropped connection only times out).
+ */
+export async function scrape(cluster: Cluster, namespace: string, name: string, image: string, urls: readonly string[], timeoutSeconds = 30): Promise<Map<string, Scraped>> {
+  const r = await runPod(cluster, { namespace, name, image, command: ['python3', '-c', SCRAPER, String(timeoutSeconds), ...urls], timeoutMs: 3 * MINUTE + urls.length * timeoutSeconds * 1000 });
   const out = new Map<string, Scraped>();
   for (const line of r.log.split('\n')) {
     if (line.startsWith('SCRAPE ')) {
@@ -90,7 +95,10 @@ export function expectMetric(s: Scraped | undefined, pattern: RegExp, what: stri
   expect(s, `${what}: not scraped`);
   expect(s.status === 200, `${what} (${s.url}): ${s.error ?? `HTTP ${s.status}`}`);
   const name = s.names.find((n) => pattern.test(n));
-  expect(name, `${what} (${s.url}): no metric matching ${pattern} among ${s.names.length}: ${s.names.slice(0, 12).join(', ')}`);
+  // the names closest to the pattern first (sharing its longest literal piece), then the rest
+  const hint = (pattern.source.match(/[A-Za-z]{4,}/g) ?? []).sort((a, b) => b.length - a.length)[0] ?? '';
+  const shown = [...s.names.filter((n) => n.includes(hint)), ...s.names.filter((n) => !n.includes(hint))].slice(0, 15);
+  expect(name, `${what} (${s.url}): no metric matching ${pattern} among ${s.names.length}: ${shown.join(', ')}`);
   return name;
 }
 

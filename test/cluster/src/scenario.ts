@@ -92,7 +92,7 @@ export async function main(): Promise<number> {
   }
   const workloads = [...find(p.objects, 'Deployment'), ...find(p.objects, 'StatefulSet'), ...find(p.objects, 'DaemonSet')];
   await checks.run(`every Deployment, StatefulSet and DaemonSet rolls out with its probes (${workloads.length})`, async () => {
-    for (const w of workloads) await waitForRollout(cluster, p.namespace, w, 12 * MINUTE - (Date.now() - t0));
+    for (const w of workloads) await waitForRollout(cluster, w.metadata.namespace ?? p.namespace, w, 12 * MINUTE - (Date.now() - t0));
     checks.time('apply to all Ready', (Date.now() - t0) / 1000);
   }, ['kubectl apply --server-side -f dist/dev/: no error, no warning']);
   const ready = `every Deployment, StatefulSet and DaemonSet rolls out with its probes (${workloads.length})`;
@@ -174,28 +174,17 @@ export async function main(): Promise<number> {
   }, ['the Spark master deleted under a running app comes back with its worker and the app (FILESYSTEM recovery)']);
   await historyServer(checks, p, () => airflow as AirflowClient, k8s, standalone);
   await logsSurviveRestart(checks, cluster, p, () => airflow as AirflowClient, k8s, () => adminPassword);
-  await failurePaths(checks, cluster, p, () => airflow as AirflowClient, recorder, k8s);
+  // The failure paths run Spark apps through the DAG; the network checks only start probe pods:
+  // both at once (two cores: the probes mostly wait for timeouts).
+  await Promise.all([
+    failurePaths(checks, cluster, p, () => airflow as AirflowClient, recorder, k8s),
+    (async () => {
+      await networkPolicies(checks, cluster, p, ready);
+      await noWayIntoThePlatform(checks, cluster, p, ready);
+      await masterRefusesAClientWithoutTheSecret(checks, cluster, p, ready);
+    })(),
+  ]);
   await tokensWhereUsed(checks, recorder, k8s);
-  await networkPolicies(checks, cluster, p, ready);
-  await noWayIntoThePlatform(checks, cluster, p, ready);
-  await checks.run('the Spark master refuses a client without the shared secret', async () => {
-    const script = [
-      'exec /opt/spark/bin/spark-submit',
-      `--master spark://spark-master.${p.namespace}.svc:7077 --deploy-mode client --driver-memory 256m`,
-      '--conf spark.driver.host=$(hostname -i) --conf spark.driver.bindAddress=0.0.0.0',
-      '--conf spark.driver.port=7078 --conf spark.driver.blockManager.port=7079 --conf spark.ui.enabled=false',
-      '/opt/spark-job/apps/pi.py --partitions 1 --samples-per-partition 10',
-    ].join(' ');
-    const r = await runPod(cluster, {
-      namespace: p.jobsNamespace, name: 'probe-spark-no-secret', image: p.jobImage, tmp: true, memory: '1Gi',
-      labels: { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'standalone' },
-      command: ['bash', '-c', script], timeoutMs: 4 * MINUTE,
-    });
-    expect(r.exitCode !== undefined && r.exitCode !== 0, `spark-submit without the secret exited ${r.exitCode}:\n${r.log.split('\n').slice(-15).join('\n')}`);
-    expect(!/Pi is roughly/.test(r.log), 'the app ran without the secret');
-    const reason = /All masters are unresponsive|Expected SaslMessage|[Aa]uthenticat/.exec(r.log)?.[0];
-    expect(reason, `no sign of a refused registration in the client log:\n${r.log.split('\n').slice(-15).join('\n')}`);
-  }, [ready]);
   await checks.run('re-applying dist/dev changes nothing (kubectl diff --server-side is empty)', async () => {
     const r = await run('kubectl', ['diff', '--server-side', '-f', DIST], 2 * MINUTE);
     expect(r.code === 0, `kubectl diff exited ${r.code}:\n${r.stdout.slice(0, 3000)}${r.stderr}`);
@@ -382,12 +371,12 @@ async function metricsAndMasterRecovery(checks: Checks, cluster: Cluster, p: Pla
     const closed = [urls.worker, urls.driver, urls.statsd];
     const [scraped, control] = await Promise.all([
       scrape(cluster, p.scraperNamespace, 'scrape-platform', p.jobImage, Object.values(urls)),
-      scrape(cluster, 'sak-not-a-scraper', 'scrape-from-elsewhere', p.jobImage, closed),
+      scrape(cluster, 'sak-not-a-scraper', 'scrape-from-elsewhere', p.jobImage, closed, 5),
     ]);
     expectMetric(scraped.get(urls.master), /^metrics_master_aliveWorkers_Value$/, 'master');
     expectMetric(scraped.get(urls.apps), /^metrics_application_orders_report_\d+_cores_Value$/, 'master, per application');
     expectMetric(scraped.get(urls.worker), /^metrics_worker_coresUsed_Value$/, 'worker');
-    expectMetric(scraped.get(urls.driver), /^metrics_.+_driver_BlockManager_memory_maxMem_MB_Value$/, 'standalone driver');
+    expectMetric(scraped.get(urls.driver), /^metrics_.+_driver_(DAGScheduler|BlockManager)_\w+$/, 'standalone driver');
     expectMetric(scraped.get(urls.executors), /^metrics_executor_totalTasks_total$/, 'standalone driver, executors');
     expectMetric(scraped.get(urls.statsd), /^airflow_scheduler_heartbeat$/, 'statsd-exporter');
     for (const url of closed) {
@@ -558,7 +547,7 @@ async function sparkOnKubernetes(
     expect(driverMetrics, 'the scrape was not started');
     const { driver, scraped } = await driverMetrics;
     const [own, executors] = [...scraped.values()];
-    expectMetric(own, /^metrics_.+_driver_BlockManager_memory_maxMem_MB_Value$/, `driver ${driver} /metrics/prometheus`);
+    expectMetric(own, /^metrics_.+_driver_(DAGScheduler|BlockManager)_\w+$/, `driver ${driver} /metrics/prometheus`);
     expectMetric(executors, /^metrics_executor_totalTasks_total$/, `driver ${driver} /metrics/executors/prometheus`);
     expect(executors.executorIds.some((e) => e !== 'driver'), `no executor's metrics on the driver (executor ids: ${executors.executorIds.join(', ')})`);
   }, [name]);
@@ -671,6 +660,7 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
         `const { dev } = require(${JSON.stringify(resolve('build/stacks/dev.js'))});`,
         'synthAll({ dev: { ...dev,',
         "  airflow: { ...dev.airflow, auth: { manager: 'fab' }, replicas: { apiServer: 2, scheduler: 2 } },",
+        "  history: { ...dev.history, ui: { expose: false, ingress: { host: 'spark-history.sak.test', tlsSecretName: 'spark-history-tls', controller: { namespace: 'sak-ingress' } } } },",
         '  monitoring: { ...dev.monitoring, prometheusOperator: true } } },',
         `  ${JSON.stringify(dir)});`,
       ].join('\n');
@@ -716,32 +706,57 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
     }, [applied]);
 
     await checks.run('a drain evicts one api-server and one scheduler at a time (PodDisruptionBudgets), and Airflow answers throughout', async () => {
-      for (const [component, name] of [['api-server', 'airflow-api-server'], ['scheduler', 'airflow-scheduler']]) {
+      const budget = (name: string) => run('kubectl', ['-n', p.namespace, 'get', 'pdb', name, '-o', 'jsonpath={.status.currentHealthy}/{.status.disruptionsAllowed}'], MINUTE);
+      const components = [['api-server', 'airflow-api-server'], ['scheduler', 'airflow-scheduler']] as const;
+      const pods: Record<string, string[]> = {};
+      for (const [component, name] of components) {
         await waitFor(`PodDisruptionBudget ${name} to allow one disruption`, 2 * MINUTE, async (state) => {
-          const r = await run('kubectl', ['-n', p.namespace, 'get', 'pdb', name, '-o', 'jsonpath={.status.currentHealthy}/{.status.disruptionsAllowed}'], MINUTE);
-          state.last = r.stdout;
-          return r.stdout === '2/1' ? true : undefined;
+          state.last = (await budget(name)).stdout;
+          return state.last === '2/1' ? true : undefined;
         }, 2000);
-        const pods = (await cluster.core.listNamespacedPod({ namespace: p.namespace, labelSelector: `app.kubernetes.io/component=${component}` })).items
+        pods[component] = (await cluster.core.listNamespacedPod({ namespace: p.namespace, labelSelector: `app.kubernetes.io/component=${component}` })).items
           .filter((x) => !x.metadata?.deletionTimestamp).map((x) => x.metadata?.name as string).sort();
-        expect(pods.length === 2, `${component}: ${pods.length} pods, expected 2`);
-        const watch = watchAvailability(`${p.airflowUi}/api/v2/monitor/health`);
-        const first = await evict(cluster, p.namespace, pods[0]);
-        const second = await evict(cluster, p.namespace, pods[1]);
-        expect(first.status === 201, `evicting ${pods[0]}: HTTP ${first.status} ${first.message.slice(0, 300)}`);
-        expect(second.status === 429, `evicting ${pods[1]} right after: HTTP ${second.status} (the budget should refuse it) ${second.message.slice(0, 300)}`);
-        // the replacement comes up; then the budget allows one disruption again
-        await waitFor(`${name}: two Ready pods again`, 4 * MINUTE, async (state) => {
-          const r = await run('kubectl', ['-n', p.namespace, 'get', 'pdb', name, '-o', 'jsonpath={.status.currentHealthy}/{.status.disruptionsAllowed}'], MINUTE);
-          state.last = r.stdout;
-          return r.stdout === '2/1' ? true : undefined;
-        }, 2000);
-        const seen = await watch.stop();
-        expect(seen.failures.length === 0, `Airflow failed ${seen.failures.length} of ${seen.requests} health requests while ${pods[0]} was evicted: ${seen.failures.slice(0, 5).join('; ')}`);
-        const health = await getJson<Record<string, { status?: string }>>(`${p.airflowUi}/api/v2/monitor/health`);
-        expect(health.scheduler?.status === 'healthy', `scheduler health after the eviction: ${JSON.stringify(health)}`);
-        checks.info(`${name}: evicted ${pods[0]} (201), ${pods[1]} refused (429); ${seen.requests} health requests, none failed`);
+        expect(pods[component].length === 2, `${component}: ${pods[component].length} pods, expected 2`);
       }
+      // as `kubectl drain` does on a node running one of each: both evictions at once
+      const watch = watchAvailability(`${p.airflowUi}/api/v2/monitor/health`);
+      const t = Date.now();
+      const first = await Promise.all(components.map(([component]) => evict(cluster, p.namespace, pods[component][0])));
+      const second = await Promise.all(components.map(([component]) => evict(cluster, p.namespace, pods[component][1])));
+      components.forEach(([component], i) => {
+        expect(first[i].status === 201, `evicting ${pods[component][0]}: HTTP ${first[i].status} ${first[i].message.slice(0, 300)}`);
+        expect(second[i].status === 429, `evicting ${pods[component][1]} right after: HTTP ${second[i].status} (the budget should refuse it) ${second[i].message.slice(0, 300)}`);
+      });
+      // the replacements come up; then each budget allows one disruption again
+      for (const [, name] of components) {
+        await waitFor(`${name}: two Ready pods again`, 4 * MINUTE, async (state) => {
+          state.last = (await budget(name)).stdout;
+          return state.last === '2/1' ? true : undefined;
+        }, 2000);
+      }
+      checks.time('drain: evictions to both budgets healthy again', (Date.now() - t) / 1000);
+      const seen = await watch.stop();
+      expect(seen.failures.length === 0, `Airflow failed ${seen.failures.length} of ${seen.requests} health requests during the evictions: ${seen.failures.slice(0, 5).join('; ')}`);
+      const health = await getJson<Record<string, { status?: string }>>(`${p.airflowUi}/api/v2/monitor/health`);
+      expect(health.scheduler?.status === 'healthy', `scheduler health after the evictions: ${JSON.stringify(health)}`);
+      checks.info(`evicted ${components.map(([c]) => pods[c][0]).join(', ')} (201); refused ${components.map(([c]) => pods[c][1]).join(', ')} (429); ${seen.requests} health requests, none failed`);
+    }, [applied]);
+
+    await checks.run('the history server behind an Ingress: the Ingress routes its host to the UI Service, whose pod answers the controller\'s namespace (sak-ingress) and no other', async () => {
+      const ing = await run('kubectl', ['-n', p.jobsNamespace, 'get', 'ingress', 'spark-history-ui', '-o', 'jsonpath={.spec.rules[0].host} {.spec.rules[0].http.paths[0].backend.service.name}:{.spec.rules[0].http.paths[0].backend.service.port.number} {.spec.tls[0].secretName}'], MINUTE);
+      expect(ing.stdout === 'spark-history.sak.test spark-history-ui:18080 spark-history-tls', `Ingress spark-history-ui: ${ing.stdout}${ing.stderr}`);
+      const svc = await cluster.core.readNamespacedService({ namespace: p.jobsNamespace, name: 'spark-history-ui' });
+      expect(svc.spec?.type === 'ClusterIP', `spark-history-ui is ${svc.spec?.type}, expected ClusterIP behind the Ingress`);
+      const server = await podIp(cluster, p.jobsNamespace, { 'app.kubernetes.io/component': 'history-server' });
+      const url = `http://${server.ip}:18080/api/v1/version`;
+      await ensureNamespace(cluster, 'sak-ingress');
+      await ensureNamespace(cluster, 'sak-not-a-scraper');
+      const [controller, other] = await Promise.all([
+        scrape(cluster, 'sak-ingress', 'probe-ingress-controller', p.jobImage, [url]),
+        scrape(cluster, 'sak-not-a-scraper', 'probe-not-the-controller', p.jobImage, [url], 5),
+      ]);
+      expect(controller.get(url)?.status === 200, `from the controller's namespace: ${JSON.stringify(controller.get(url))}`);
+      expect(other.get(url)?.error && other.get(url)?.status === undefined, `from another namespace the history server answered: ${JSON.stringify(other.get(url))}`);
     }, [applied]);
 
     await checks.run('the ServiceMonitor and PodMonitors are served by the API server (strict field validation of the CRDs)', async () => {
@@ -838,6 +853,27 @@ async function failurePaths(
     checks.info(`the retry ${adopted ? 'adopted the driver' : 'replaced a driver whose ConfigMaps spark-submit never created'}`);
   }, needs);
   void ok;
+}
+
+async function masterRefusesAClientWithoutTheSecret(checks: Checks, cluster: Cluster, p: Platform, ready: string): Promise<void> {
+  await checks.run('the Spark master refuses a client without the shared secret', async () => {
+    const script = [
+      'exec /opt/spark/bin/spark-submit',
+      `--master spark://spark-master.${p.namespace}.svc:7077 --deploy-mode client --driver-memory 256m`,
+      '--conf spark.driver.host=$(hostname -i) --conf spark.driver.bindAddress=0.0.0.0',
+      '--conf spark.driver.port=7078 --conf spark.driver.blockManager.port=7079 --conf spark.ui.enabled=false',
+      '/opt/spark-job/apps/pi.py --partitions 1 --samples-per-partition 10',
+    ].join(' ');
+    const r = await runPod(cluster, {
+      namespace: p.jobsNamespace, name: 'probe-spark-no-secret', image: p.jobImage, tmp: true, memory: '1Gi',
+      labels: { 'app.kubernetes.io/name': 'spark-job', 'spark-airflow-k8s/target': 'standalone' },
+      command: ['bash', '-c', script], timeoutMs: 4 * MINUTE,
+    });
+    expect(r.exitCode !== undefined && r.exitCode !== 0, `spark-submit without the secret exited ${r.exitCode}:\n${r.log.split('\n').slice(-15).join('\n')}`);
+    expect(!/Pi is roughly/.test(r.log), 'the app ran without the secret');
+    const reason = /All masters are unresponsive|Expected SaslMessage|[Aa]uthenticat/.exec(r.log)?.[0];
+    expect(reason, `no sign of a refused registration in the client log:\n${r.log.split('\n').slice(-15).join('\n')}`);
+  }, [ready]);
 }
 
 async function networkPolicies(checks: Checks, cluster: Cluster, p: Platform, ready: string): Promise<void> {
