@@ -337,10 +337,12 @@ rbac_matrix() { # <env>
 rollouts() { # <env>: every Deployment/DaemonSet/StatefulSet rolls out; every Job gets a pod
   local env="$1" kind name job i pods
   t="$(now)"
-  while read -r kind _ name; do
+  local ns
+  while read -r kind ns name; do
     case "$kind" in
       Deployment | DaemonSet | StatefulSet)
-        check "rollout $env: ${kind,,}/$name" kubectl -n $NS rollout status "${kind,,}/$name" --timeout=90s
+        [[ "$ns" == - ]] && ns=$NS
+        check "rollout $env: ${kind,,}/$name" kubectl -n "$ns" rollout status "${kind,,}/$name" --timeout=90s
         ;;
     esac
   done < <(node "$M" list "$DIST/$env")
@@ -361,6 +363,13 @@ rollouts() { # <env>: every Deployment/DaemonSet/StatefulSet rolls out; every Jo
   done < <(node "$M" list "$DIST/$env")
   timing "rollouts-$env" "$(since "$t")"
 }
+
+# staging and prod have ServiceMonitors and PodMonitors: the Prometheus operator's CRDs first,
+# as on a cluster that runs the operator (lib/imports/crds, the files the typed imports come from)
+run_clean "apply: the Prometheus operator's CRDs (monitoring.coreos.com)" "$WORK/crds" \
+  kubectl apply --server-side -f "$ROOT/lib/imports/crds/"
+check "apply: the monitoring CRDs are established" kubectl wait --for=condition=Established \
+  crd/podmonitors.monitoring.coreos.com crd/servicemonitors.monitoring.coreos.com --timeout=60s
 
 for env in "${ENVS[@]}"; do
   T_ENV="$(now)"

@@ -1,7 +1,8 @@
 // Small helpers for run.sh that need a YAML parser (the repository's `yaml` package).
 //   manifests.mjs list <dir>                 "<Kind> <namespace|-> <name>" per object in <dir>/*.yaml
 //   manifests.mjs namespaces <dir>           the Namespace objects of <dir>, as YAML
-//   manifests.mjs pvs <dir> <prefix>         a PersistentVolume pre-bound to each PVC of <dir>, as YAML
+//   manifests.mjs pvs <dir> <prefix>         a PersistentVolume pre-bound to each PVC of <dir> (and to each
+//                                            claim a StatefulSet's claim templates make), as YAML
 //   manifests.mjs pin-template <in> <out> <label-key>
 //                                            copy of a pod template with a nodeSelector no Node matches
 //   manifests.mjs bootstrap-rbac <dir>      "<sa> <secret>..." per ServiceAccount named *bootstrap* whose
@@ -40,8 +41,11 @@ switch (cmd) {
     break;
   case 'pvs': {
     const [dir, prefix] = args;
-    const pvs = objects(dir)
-      .filter((o) => o.kind === 'PersistentVolumeClaim')
+    const all = objects(dir);
+    // the claims a StatefulSet makes from its templates: <template>-<statefulset>-<ordinal>
+    const templated = all.filter((o) => o.kind === 'StatefulSet').flatMap((sts) => (sts.spec.volumeClaimTemplates ?? []).flatMap((t) =>
+      Array.from({ length: sts.spec.replicas ?? 1 }, (_, i) => ({ ...t, metadata: { ...t.metadata, name: `${t.metadata.name}-${sts.metadata.name}-${i}`, namespace: sts.metadata.namespace } }))));
+    const pvs = [...all.filter((o) => o.kind === 'PersistentVolumeClaim'), ...templated]
       .map((pvc) => ({
         apiVersion: 'v1',
         kind: 'PersistentVolume',
