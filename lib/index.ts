@@ -6,6 +6,7 @@ export * from './spark-memory';
 export * from './spark-cluster';
 export * from './spark-history';
 export * from './monitoring';
+export * from './ingress';
 export * from './platform';
 export * from './labels';
 export * from './security';

@@ -1,7 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { NetworkFlows, NamespacePeer, PodGroup } from './network';
-import { checkDns1123Label, isDns1123Subdomain, IssueCollector } from './validation';
+import { checkDns1123Label, checkLabels, isDns1123Subdomain, IssueCollector } from './validation';
 
 /**
  * An Ingress in front of a UI: the production alternative to NodePorts and port-forward. Routes
@@ -74,8 +74,9 @@ export function resolveUiIngress(issues: IssueCollector, field: string, options:
       ok = false;
     }
   }
+  const before = issues.issues.length;
   const controller = resolveIngressController(issues, `${field}.controller`, options.controller);
-  if (!ok || !checkDns1123Label(new IssueCollector(), 'namespace', controller.namespace)) return undefined;
+  if (!ok || issues.issues.length > before) return undefined;
   return {
     controller,
     host: options.host,
@@ -92,6 +93,7 @@ export function resolveUiIngress(issues: IssueCollector, field: string, options:
 export function resolveIngressController(issues: IssueCollector, field: string, options: IngressControllerOptions | undefined): NamespacePeer {
   const namespace = options?.namespace ?? 'ingress-nginx';
   checkDns1123Label(issues, `${field}.namespace`, namespace);
+  checkLabels(issues, `${field}.podLabels`, options?.podLabels);
   return { kind: 'namespace', namespace, ...(options?.podLabels ? { podLabels: { ...options.podLabels } } : {}) };
 }
 

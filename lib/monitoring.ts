@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { PodMonitor, ServiceMonitor } from './imports/monitoring-coreos-com';
 import { objectLabels } from './labels';
 import { NamespacePeer, NetworkFlows, PodGroup } from './network';
-import { checkDns1123Label, IssueCollector, ValidationIssue } from './validation';
+import { checkDns1123Label, checkLabels, IssueCollector, ValidationIssue } from './validation';
 
 /**
  * Prometheus metrics of the platform. Spark's master, workers and drivers serve them with Spark's
@@ -42,8 +42,6 @@ export interface ResolvedMonitoring {
   readonly interval: string;
 }
 
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const DURATION = /^[1-9][0-9]*(s|m)$/;
 
 /**
@@ -54,14 +52,8 @@ export function resolveMonitoring(options: MonitoringOptions): { resolved?: Reso
   const issues = new IssueCollector();
   const namespace = options.scraperNamespace ?? 'monitoring';
   checkDns1123Label(issues, 'scraperNamespace', namespace);
-  const checkLabels = (field: string, labels: Readonly<Record<string, string>> | undefined) => {
-    for (const [key, value] of Object.entries(labels ?? {})) {
-      if (!LABEL_KEY.test(key) || key.length > 317) issues.add(`${field}.${key}`, key, 'must be a valid label key');
-      if (typeof value !== 'string' || !LABEL_VALUE.test(value)) issues.add(`${field}.${key}`, value, 'must be a valid label value: at most 63 characters of A-Z, a-z, 0-9, "-", "_", "."');
-    }
-  };
-  checkLabels('scraperPodLabels', options.scraperPodLabels);
-  checkLabels('monitorLabels', options.monitorLabels);
+  checkLabels(issues, 'scraperPodLabels', options.scraperPodLabels);
+  checkLabels(issues, 'monitorLabels', options.monitorLabels);
   const prometheusOperator = options.prometheusOperator ?? false;
   if (typeof prometheusOperator !== 'boolean') issues.add('prometheusOperator', prometheusOperator, 'must be true or false');
   const interval = options.interval ?? '30s';

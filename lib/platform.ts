@@ -42,7 +42,7 @@ export interface NamespaceOptions {
 export type PlatformSparkOptions = Omit<SparkClusterProps, 'namespace'>;
 
 /** Airflow options of the platform: {@link AirflowProps} without what the platform derives. */
-export type PlatformAirflowOptions = Omit<AirflowProps, 'namespace' | 'jobsNamespace' | 'dagEnvironment' | 'podSecurityEnforce' | 'jobsPodSecurityEnforce'>;
+export type PlatformAirflowOptions = Omit<AirflowProps, 'namespace' | 'jobsNamespace' | 'dagEnvironment' | 'podSecurityEnforce' | 'jobsPodSecurityEnforce' | 'statsd'>;
 
 /**
  * The Spark history server and the event logs of the applications: {@link SparkHistoryServerProps}
@@ -51,8 +51,8 @@ export type PlatformAirflowOptions = Omit<AirflowProps, 'namespace' | 'jobsNames
 export interface PlatformHistoryOptions extends Omit<SparkHistoryServerProps, 'namespace'> {
   /**
    * Every application writes its event log to the claim and the history server serves them.
-   * When false, applications write no event log.
-   * @default true
+   * When false (or when `history` is not set at all), applications write no event log.
+   * @default true (when `history` is set)
    */
   readonly enabled?: boolean;
 }
@@ -83,7 +83,12 @@ export interface PlatformConfig {
   readonly jobsNamespace?: NamespaceOptions;
   /** @default - the SparkCluster defaults (UI not exposed) */
   readonly spark?: PlatformSparkOptions;
-  /** @default - enabled, a 10Gi ReadWriteMany claim "spark-events", UI not exposed */
+  /**
+   * The Spark history server and the event-log claim every driver writes to. Drivers cannot start
+   * until that claim is bound, so it is opt-in: set it (`{}` for the defaults) where the cluster
+   * has a StorageClass for it.
+   * @default - none: no history server, no event logs
+   */
   readonly history?: PlatformHistoryOptions;
   /**
    * Prometheus scraping: a statsd-exporter for Airflow's metrics, NetworkPolicies that open every
@@ -179,10 +184,23 @@ export function validatePlatformConfig(raw: PlatformConfig): void {
   issues.addAll('spark', spark.issues.filter((i) => i.field !== 'namespace'));
   const airflow = resolveAirflow({ ...airflowProps(config), dagEnvironment: {} });
   issues.addAll('airflow', airflow.issues.filter((i) => i.field !== 'namespace' && i.field !== 'jobsNamespace'));
-  const history = config.history?.enabled === false ? undefined : resolveSparkHistoryServer({ ...config.history, namespace: jobsNamespace });
+  const history = config.history === undefined || config.history.enabled === false ? undefined : resolveSparkHistoryServer({ ...config.history, namespace: jobsNamespace });
   if (config.history?.enabled !== undefined && typeof config.history.enabled !== 'boolean') issues.add('history.enabled', config.history.enabled, 'must be true or false');
   if (history) issues.addAll('history', history.issues.filter((i) => i.field !== 'namespace'));
   if (config.monitoring !== undefined) issues.addAll('monitoring', resolveMonitoring(config.monitoring).issues);
+  // A scraper or ingress controller in a namespace of the platform would be under its
+  // default-deny egress: the ingress rule would open to every pod there and still not work.
+  const managed = [namespace, jobsNamespace];
+  const peers: [string, string | undefined][] = [
+    ['monitoring.scraperNamespace', config.monitoring ? config.monitoring.scraperNamespace ?? 'monitoring' : undefined],
+    ['network.ingressController.namespace', raw.network?.ingressController?.namespace],
+    ['spark.ui.ingress.controller.namespace', raw.spark?.ui?.ingress?.controller?.namespace],
+    ['airflow.ui.ingress.controller.namespace', raw.airflow?.ui?.ingress?.controller?.namespace],
+    ['history.ui.ingress.controller.namespace', raw.history?.ui?.ingress?.controller?.namespace],
+  ];
+  for (const [field, value] of peers) {
+    if (value !== undefined && managed.includes(value)) issues.add(field, value, `must not be a namespace of the platform (${managed.map((n) => `"${n}"`).join(', ')}): give the scraper or controller its own namespace`);
+  }
   checkPinnedImage(issues, 'jobImage', config.jobImage ?? IMAGES.sparkJob);
   issues.addAll('sparkApplications', resolveSparkApplications(config.sparkApplications).issues);
   const submitter = config.serviceAccounts?.submitter ?? 'spark-submitter';
@@ -311,7 +329,7 @@ export class SparkAirflowPlatform extends Chart {
     const props = { ...rawProps, config: normalized(rawProps.config) };
     const namespaceName = props.config.namespace?.name ?? DEFAULT_NAMESPACE;
     super(scope, id, { ...props, namespace: namespaceName, disableResourceNameHashes: true });
-    this.config = props.config;
+    this.config = rawProps.config;
     this.namespaceName = namespaceName;
 
     const jobsNamespaceName = props.config.jobsNamespace?.name ?? DEFAULT_JOBS_NAMESPACE;
@@ -328,8 +346,8 @@ export class SparkAirflowPlatform extends Chart {
     this.spark = new SparkCluster(this, 'Spark', { ...props.config.spark, namespace: namespaceName });
     // The standalone submit task pods (jobs namespace) run their drivers against the cluster.
     this.spark.allowClients({ name: 'spark-standalone-tasks', labels: TASK_POD_LABELS.standalone, namespace: jobsNamespaceName });
-    if (props.config.history?.enabled !== false) {
-      const { enabled: _enabled, ...historyProps } = props.config.history ?? {};
+    if (props.config.history !== undefined && props.config.history.enabled !== false) {
+      const { enabled: _enabled, ...historyProps } = props.config.history;
       this.history = new SparkHistoryServer(this, 'SparkHistory', { ...historyProps, namespace: jobsNamespaceName });
     }
     const sparkAuth = this.spark.config.authentication;

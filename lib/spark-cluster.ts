@@ -438,6 +438,8 @@ export class SparkCluster extends Construct {
       // After a master restart its pod IP changes: reconnect through the Service name.
       'spark.worker.preferConfiguredMasterAddress': 'true',
       'spark.worker.cleanup.enabled': 'true',
+      // The UIs have no authentication: no kill buttons (POST /app/kill) for whoever reaches them.
+      'spark.ui.killEnabled': 'false',
       // Prometheus metrics on the UIs: /metrics/master/prometheus, /metrics/applications/prometheus
       // (master), /metrics/prometheus (workers); NetworkPolicies decide who reaches them.
       ...SPARK_METRICS_CONF,

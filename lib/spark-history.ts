@@ -40,7 +40,8 @@ export interface SparkEventLogOptions {
   readonly storageClassName?: string;
   /**
    * `ReadWriteMany` lets drivers on any node and the history server share it (NFS, CephFS, EFS,
-   * Filestore...). `ReadWriteOnce` works where everything runs on one node (a dev cluster).
+   * Filestore...): then name its `storageClassName`. `ReadWriteOnce` works where everything runs on
+   * one node (a dev cluster).
    * @default "ReadWriteMany"
    */
   readonly accessMode?: EventLogAccessMode;
@@ -117,6 +118,11 @@ export function resolveSparkHistoryServer(props: SparkHistoryServerProps, chartN
   const storageClassName = checkStorageClassName(issues, 'eventLog.storageClassName', props.eventLog?.storageClassName);
   const accessMode = props.eventLog?.accessMode ?? 'ReadWriteMany';
   if (accessMode !== 'ReadWriteMany' && accessMode !== 'ReadWriteOnce') issues.add('eventLog.accessMode', accessMode, 'must be "ReadWriteMany" or "ReadWriteOnce"');
+  else if (accessMode === 'ReadWriteMany' && storageClassName === undefined && props.eventLog?.storageClassName === undefined) {
+    // Most clusters' default class (EBS, Persistent Disk, local-path) offers ReadWriteOnce only:
+    // the claim would stay Pending, and every driver that mounts it with it.
+    issues.add('eventLog.storageClassName', undefined, 'must name a StorageClass that offers ReadWriteMany (NFS, CephFS, EFS, Filestore, Azure Files) with accessMode "ReadWriteMany"; on a single-node cluster set accessMode "ReadWriteOnce" instead');
+  }
   const resources = validateResources(issues, 'resources', props.resources ?? DEFAULT_RESOURCES);
   const heap = checkMemoryMiB(issues, 'daemonMemory', props.daemonMemory ?? '512Mi');
   if (resources && heap !== undefined && heap + jvmOverheadMiB(heap) > toMiB(resources.memoryLimitBytes)) {

@@ -179,3 +179,14 @@ export function checkStorageClassName(issues: IssueCollector, field: string, val
   }
   return value;
 }
+
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** Checks a map of labels (selectors, extra labels): valid keys and values, each reported under `<field>.<key>`. */
+export function checkLabels(issues: IssueCollector, field: string, labels: Readonly<Record<string, string>> | undefined): void {
+  for (const [key, value] of Object.entries(labels ?? {})) {
+    if (!LABEL_KEY.test(key) || key.length > 317) issues.add(`${field}.${key}`, key, 'must be a label key: an optional DNS subdomain prefix and "/", then 1-63 characters of A-Z, a-z, 0-9, "-", "_", "."');
+    if (typeof value !== 'string' || !LABEL_VALUE.test(value)) issues.add(`${field}.${key}`, value, 'must be a valid label value: at most 63 characters of A-Z, a-z, 0-9, "-", "_", "."');
+  }
+}

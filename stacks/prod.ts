@@ -20,7 +20,11 @@ export const prod: PlatformConfig = {
     // prod supplies its own spark-auth Secret (Pulumi secret config or an external secret manager).
     authentication: { bootstrap: false },
   },
-  history: { ui: { ingress: { host: 'spark-history.example.com', className: 'nginx', tlsSecretName: 'spark-history-tls' } } },
+  // Event logs on the cluster's ReadWriteMany class (NFS here): every driver mounts the claim.
+  history: {
+    eventLog: { storageClassName: 'nfs-client' },
+    ui: { ingress: { host: 'spark-history.example.com', className: 'nginx', tlsSecretName: 'spark-history-tls' } },
+  },
   // The cluster's Prometheus operator (kube-prometheus-stack) picks up our monitors by this label.
   monitoring: { scraperNamespace: 'monitoring', prometheusOperator: true, monitorLabels: { release: 'kube-prometheus-stack' } },
   airflow: {

@@ -13,7 +13,11 @@ export const staging: PlatformConfig = {
     worker: { resources: { cpu: { request: '2', limit: '2' }, memory: { request: '4Gi', limit: '4Gi' } } },
     ui: { expose: false, ingress: { host: 'spark.staging.example.com', className: 'nginx', tlsSecretName: 'spark-ui-tls' } },
   },
-  history: { ui: { ingress: { host: 'spark-history.staging.example.com', className: 'nginx', tlsSecretName: 'spark-history-tls' } } },
+  // Event logs on the cluster's ReadWriteMany class (NFS here): every driver mounts the claim.
+  history: {
+    eventLog: { storageClassName: 'nfs-client' },
+    ui: { ingress: { host: 'spark-history.staging.example.com', className: 'nginx', tlsSecretName: 'spark-history-tls' } },
+  },
   // The cluster's Prometheus operator (kube-prometheus-stack) picks up our monitors by this label.
   monitoring: { scraperNamespace: 'monitoring', prometheusOperator: true, monitorLabels: { release: 'kube-prometheus-stack' } },
   airflow: {

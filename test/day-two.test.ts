@@ -128,12 +128,19 @@ describe.each(Object.keys(ENVIRONMENTS))('the Spark history server in %s', (env)
 });
 
 describe('the history server options', () => {
-  test('disabled: no server, no claim, no event-log confs, an empty contract', () => {
-    const objects = synthPlatform({ environment: 'dev', network: NETWORK, history: { enabled: false } });
+  test.each([['not set', undefined], ['enabled: false', { enabled: false }]])('%s: no server, no claim, no event-log confs, an empty contract', (_label, history) => {
+    const objects = synthPlatform({ environment: 'dev', network: NETWORK, ...(history ? { history } : {}) });
     expect(objects.filter((o) => o.metadata.name?.startsWith('spark-history') || o.metadata.name === 'spark-events')).toEqual([]);
     expect(find(objects, 'ConfigMap', 'spark-pod-templates').data['spark-defaults.conf']).not.toContain('eventLog');
     const scheduler = podSpec(find(objects, 'StatefulSet', 'airflow-scheduler')).containers[0];
     expect(scheduler.env.filter((e: K8sObject) => e.name.startsWith('SPARK_EVENT_LOG')).map((e: K8sObject) => e.value)).toEqual(['', '']);
+  });
+
+  test('ReadWriteMany needs a named StorageClass (most default classes offer ReadWriteOnce only)', () => {
+    expect(messageOf({ environment: 'dev', network: NETWORK, history: {} })).toContain(
+      'history.eventLog.storageClassName = undefined: must name a StorageClass that offers ReadWriteMany');
+    expect(synthPlatform({ environment: 'dev', network: NETWORK, history: { eventLog: { storageClassName: 'nfs-client' } } })
+      .find((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === 'spark-events')?.spec.storageClassName).toBe('nfs-client');
   });
 
   test('bad values are named with what is allowed, and a NodePort clash is caught', () => {
@@ -149,7 +156,7 @@ describe('the history server options', () => {
       '  - history.resources.memory.limit = "1Gi": too small for the history server JVM: daemonMemory 900Mi + JVM overhead 384Mi = 1284Mi',
       '  - history.retention = "1w": must be a whole number followed by m, h or d, e.g. "7d" or "36h"',
     ]);
-    expect(messageOf({ environment: 'dev', network: NETWORK, spark: { ui: { expose: true, nodePort: 30002 } }, history: { ui: { expose: true } } }))
+    expect(messageOf({ environment: 'dev', network: NETWORK, spark: { ui: { expose: true, nodePort: 30002 } }, history: { eventLog: { accessMode: 'ReadWriteOnce' }, ui: { expose: true } } }))
       .toContain('history.ui.nodePort = 30002: must be unique within the environment; spark.ui.nodePort already uses it');
   });
 });
@@ -288,7 +295,7 @@ describe('replicas options', () => {
       // the controller adds the "logs" volume; the containers mount it
       expect(spec.volumes.map((v: K8sObject) => v.name)).not.toContain('logs');
       for (const c of [...spec.containers.filter((x: K8sObject) => x.name === 'airflow'), ...spec.initContainers]) {
-        expect([c.name, c.volumeMounts.find((m: K8sObject) => m.name === 'logs')?.mountPath]).toEqual([c.name, '/opt/airflow/logs']);
+        expect([c.name, c.volumeMounts.filter((m: K8sObject) => m.name === 'logs').map((m: K8sObject) => m.mountPath)]).toEqual([c.name, ['/opt/airflow/logs']]);
       }
     }
     expect(objects.filter((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name?.includes('logs'))).toEqual([]);
@@ -322,9 +329,11 @@ describe.each(['staging', 'prod'])('Ingress in %s', (env) => {
       expect(svc.spec.ports.map((p: K8sObject) => p.port)).toContain(path.backend.service.port.number);
       // the ingress controller's namespace alone reaches the UI's pods on that port
       const policy = find(objects, 'NetworkPolicy', `${svc.metadata.name === 'airflow-ui' ? 'airflow-api-server' : svc.metadata.name.replace(/-ui$/, '')}-ingress-controller-ingress`);
+      // the policy opens the pod's port the Service forwards to (its targetPort)
+      const targetPort = svc.spec.ports.find((p: K8sObject) => p.port === path.backend.service.port.number).targetPort;
       expect(policy.spec.ingress).toEqual([{
         from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } }, podSelector: {} }],
-        ports: [{ port: path.backend.service.port.number, protocol: 'TCP' }],
+        ports: [{ port: targetPort, protocol: 'TCP' }],
       }]);
       expect(selects(policy.spec.podSelector.matchLabels, svc.spec.selector)).toBe(true);
     }
@@ -348,6 +357,16 @@ describe('Ingress options', () => {
     expect(find(objects, 'NetworkPolicy', 'spark-master-ingress-controller-ingress').spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'other' });
     expect(find(objects, 'ConfigMap', 'airflow-config').data['airflow.cfg']).toContain('base_url = http://airflow.dev.test\n');
     expect(find(objects, 'Ingress', 'airflow-ui').spec.ingressClassName).toBeUndefined();
+  });
+
+  test('a wildcard host needs an explicit Airflow baseUrl; a controller or scraper never in a namespace of the platform', () => {
+    expect(messageOf({ environment: 'dev', network: NETWORK, airflow: { ui: { ingress: { host: '*.apps.example.com' } } } }))
+      .toContain('airflow.ui.ingress.host = "*.apps.example.com": must not be a wildcard unless ui.baseUrl is set');
+    expect(synthPlatform({ environment: 'dev', network: NETWORK, airflow: { ui: { baseUrl: 'https://airflow.apps.example.com', ingress: { host: '*.apps.example.com' } } } })
+      .filter((o) => o.kind === 'Ingress')).toHaveLength(1);
+    const message = messageOf({ environment: 'dev', network: { ...NETWORK, ingressController: { namespace: 'spark-clu' } }, monitoring: { scraperNamespace: 'spark-clu-jobs' } });
+    expect(message).toContain('monitoring.scraperNamespace = "spark-clu-jobs": must not be a namespace of the platform ("spark-clu", "spark-clu-jobs")');
+    expect(message).toContain('network.ingressController.namespace = "spark-clu": must not be a namespace of the platform');
   });
 
   test('bad values are named with what is allowed', () => {

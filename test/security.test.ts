@@ -169,6 +169,17 @@ describe.each(ENV_NAMES)('NetworkPolicies in %s', (env) => {
     expect(open).toEqual(env === 'dev' ? ['airflow-ui-ingress', 'spark-history-ui-ingress', 'spark-master-ui-ingress'] : []);
   });
 
+  test('from other namespaces: the scraper to the metrics ports, the ingress controller to the UIs, nothing else', () => {
+    const namespaces = new Set(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name));
+    const opened = policies.flatMap((p) => (p.spec.ingress ?? []).flatMap((r: K8sObject) => (r.from ?? [])
+      .map((f: K8sObject) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'])
+      .filter((ns: string | undefined) => ns !== undefined && !namespaces.has(ns))
+      .map((ns: string) => `${ns} -> ${p.metadata.name}:${r.ports.map((x: K8sObject) => x.port).join(',')}`))).sort();
+    const metrics = ['airflow-statsd-metrics-ingress:9102', 'spark-driver-metrics-ingress:4040', 'spark-master-metrics-ingress:8080', 'spark-standalone-drivers-metrics-ingress:4040', 'spark-worker-metrics-ingress:8081'].map((x) => `monitoring -> ${x}`);
+    const ui = env === 'dev' ? [] : ['airflow-api-server-ingress-controller-ingress:8080', 'spark-history-ingress-controller-ingress:18080', 'spark-master-ingress-controller-ingress:8080'].map((x) => `ingress-nginx -> ${x}`);
+    expect(opened).toEqual([...ui, ...metrics].sort());
+  });
+
   test('the standalone REST gateway port 6066 is never opened', () => {
     expect(JSON.stringify(policies)).not.toContain('6066');
   });

@@ -30,7 +30,7 @@ import { AIRFLOW_PORTS, AirflowProps, ResolvedAirflow, resolveAirflow } from './
 import { AirflowPods, airflowLabels } from './pods';
 import { AIRFLOW_SECRET_KEYS, airflowSecretEnv, EnvSpec, requestAirflowSecrets, SecretConsumer } from './secrets';
 
-export { AIRFLOW_PORTS, AirflowComponentResources, AirflowExecutor, AirflowLogPersistence, AirflowLogsOptions, AirflowProps, AirflowUiOptions, DAG_COMPONENTS, DEFAULT_AIRFLOW_UI_NODE_PORT, ResolvedAirflow, resolveAirflow } from './options';
+export { AIRFLOW_PORTS, AirflowComponentResources, AirflowReplicas, AirflowExecutor, AirflowLogPersistence, AirflowLogsOptions, AirflowProps, AirflowUiOptions, DAG_COMPONENTS, DEFAULT_AIRFLOW_UI_NODE_PORT, ResolvedAirflow, resolveAirflow } from './options';
 export { AirflowDatabase, ExternalDatabase, ExternalDatabaseOptions, IN_CLUSTER_DATABASE, InClusterDatabase, InClusterDatabaseOptions } from './database';
 export { AirflowAuthManager, AirflowAuthOptions, AUTH_MANAGER_CLASSES, MIN_ADMIN_PASSWORD_LENGTH } from './auth';
 export { AIRFLOW_SECRET_KEYS, AirflowSecretsOptions, SECRET_CONSUMERS, SecretConsumer } from './secrets';

@@ -248,6 +248,9 @@ export function resolveAirflow(props: AirflowProps, chartNamespace?: string): { 
   const nodePort = props.ui?.nodePort ?? DEFAULT_AIRFLOW_UI_NODE_PORT;
   checkNodePort(issues, 'ui.nodePort', nodePort);
   const ingress = resolveUiIngress(issues, 'ui.ingress', props.ui?.ingress);
+  if (ingress?.host.startsWith('*.') && props.ui?.baseUrl === undefined) {
+    issues.add('ui.ingress.host', ingress.host, 'must not be a wildcard unless ui.baseUrl is set: Airflow\'s base_url needs the one host users open');
+  }
   const baseUrl = props.ui?.baseUrl ?? (ingress ? ingressUrl(ingress) : expose ? `http://localhost:${nodePort}` : `http://localhost:${AIRFLOW_PORTS.apiServer}`);
   if (!isBaseUrl(baseUrl)) issues.add('ui.baseUrl', baseUrl, 'must be an absolute http:// or https:// URL without query or fragment, e.g. "https://airflow.example.com"');
   else if (iniValueProblem(baseUrl)) issues.add('ui.baseUrl', baseUrl, iniValueProblem(baseUrl) as string);
