@@ -194,7 +194,8 @@ export async function main(): Promise<number> {
 
   recorder.stop();
   await checks.run('kubectl delete -f dist/dev/ removes everything: both namespaces, the pods Spark created, the volumes', async () => {
-    const r = await run('kubectl', ['delete', '-f', DIST, '--wait=true', '--timeout=4m'], 5 * MINUTE);
+    // --ignore-not-found: the staging-shaped variant deleted the policies it drops, as a user must
+    const r = await run('kubectl', ['delete', '-f', DIST, '--ignore-not-found', '--wait=true', '--timeout=4m'], 5 * MINUTE);
     expect(r.code === 0, `kubectl delete exited ${r.code}:\n${r.stderr}`);
     for (const name of [p.namespace, p.jobsNamespace]) {
       await waitFor(`namespace ${name} to be gone`, 4 * MINUTE, async (state) => {
@@ -322,7 +323,15 @@ function startDriverScrape(cluster: Cluster, p: Platform, recorder: PodRecorder)
       return d && app && recorder.pods({ 'spark-role': 'executor', 'spark-app-selector': app }).some((e) => e.last.status?.phase === 'Running') ? d : undefined;
     }, 250);
     const ip = driver.last.status?.podIP as string;
-    const scraped = await scrape(cluster, p.scraperNamespace, 'scrape-kubernetes-driver', p.jobImage, [`http://${ip}:4040/metrics/prometheus`, `http://${ip}:4040/metrics/executors/prometheus`]);
+    const urls = [`http://${ip}:4040/metrics/prometheus`, `http://${ip}:4040/metrics/executors/prometheus`];
+    // A Running executor pod registers with its driver a moment later: scrape until the driver
+    // lists an executor besides itself (each try is a fresh pod of the scraper's namespace).
+    let tries = 0;
+    const scraped = await waitFor('the driver to list an executor in /metrics/executors/prometheus', 2 * MINUTE, async (state) => {
+      const s = await scrape(cluster, p.scraperNamespace, `scrape-kubernetes-driver-${tries++}`, p.jobImage, urls);
+      state.last = `try ${tries}: executor ids ${s.get(urls[1])?.executorIds.join(', ') || 'none'} (${s.get(urls[1])?.error ?? `HTTP ${s.get(urls[1])?.status}`})`;
+      return s.get(urls[1])?.executorIds.some((e) => e !== 'driver') ? s : undefined;
+    }, 1000);
     return { driver: driver.name, scraped };
   })();
   done.catch(() => undefined);
@@ -752,7 +761,7 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
       checks.info(`evicted ${components.map(([c]) => pods[c][0]).join(', ')} (201); refused ${components.map(([c]) => pods[c][1]).join(', ')} (429); ${seen.requests} health requests, none failed`);
     }, [applied]);
 
-    await checks.run('the history server behind an Ingress: the Ingress routes its host to the UI Service, whose pod answers the controller\'s namespace (sak-ingress) and no other', async () => {
+    await checks.run('the history server behind an Ingress: the Ingress names its host, the UI Service and its TLS Secret; the server answers the controller\'s namespace (sak-ingress) and no other', async () => {
       const ing = await run('kubectl', ['-n', p.jobsNamespace, 'get', 'ingress', 'spark-history-ui', '-o', 'jsonpath={.spec.rules[0].host} {.spec.rules[0].http.paths[0].backend.service.name}:{.spec.rules[0].http.paths[0].backend.service.port.number} {.spec.tls[0].secretName}'], MINUTE);
       expect(ing.stdout === 'spark-history.sak.test spark-history-ui:18080 spark-history-tls', `Ingress spark-history-ui: ${ing.stdout}${ing.stderr}`);
       const svc = await cluster.core.readNamespacedService({ namespace: p.jobsNamespace, name: 'spark-history-ui' });
