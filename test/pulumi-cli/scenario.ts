@@ -199,7 +199,7 @@ async function main(): Promise<number> {
     const changes = await timed('up dev', async () => runAction(await open('dev'), 'up'));
     expect((changes.create ?? 0) > 0 && !changes.delete && !changes.update, `up: ${JSON.stringify(changes)}`);
     for (const w of dist.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind))) {
-      const r = await kubectl(['-n', ns, 'rollout', 'status', `${w.kind.toLowerCase()}/${w.metadata.name}`, '--timeout=10s']);
+      const r = await kubectl(['-n', w.metadata.namespace ?? ns, 'rollout', 'status', `${w.kind.toLowerCase()}/${w.metadata.name}`, '--timeout=10s']);
       expect(r.code === 0, `${w.kind} ${w.metadata.name} is not rolled out: ${r.stderr || r.stdout}`);
     }
   });

@@ -556,8 +556,8 @@ async function sparkOnKubernetes(
     expect(driverMetrics, 'the scrape was not started');
     const { driver, scraped } = await driverMetrics;
     const [own, executors] = [...scraped.values()];
-    // The driver's own sources (its CodeGenerator and catalog ones on a Kubernetes driver, which lists
-    // fewer than a standalone one: no DAGScheduler or BlockManager source there, seen on the node)
+    // The driver's own sources (scraped right after its start, a driver lists only its static ones,
+    // CodeGenerator and the catalog; once it has executors, DAGScheduler and BlockManager too)
     const ownName = expectMetric(own, /^metrics_.+_driver_\w+$/, `driver ${driver} /metrics/prometheus`);
     expectMetric(executors, /^metrics_executor_totalTasks_total$/, `driver ${driver} /metrics/executors/prometheus`);
     expect(executors.executorIds.some((e) => e !== 'driver'), `no executor's metrics on the driver (executor ids: ${executors.executorIds.join(', ')})`);
