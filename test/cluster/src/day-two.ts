@@ -6,7 +6,7 @@
  * Airflow keeps answering.
  */
 import { CheckFailure, expect, sleep, waitFor } from './checks';
-import { apiStatus, type Cluster, type PodRecorder, runPod, run } from './kube';
+import { apiStatus, type Cluster, runPod, run } from './kube';
 import type { K8sObject } from './manifests';
 
 const MINUTE = 60_000;
@@ -167,9 +167,4 @@ export async function installMonitoringCrds(crdDir: string): Promise<void> {
   expect(apply.code === 0, `kubectl apply -f ${crdDir} exited ${apply.code}: ${apply.stderr}`);
   const wait = await run('kubectl', ['wait', '--for=condition=Established', 'crd/podmonitors.monitoring.coreos.com', 'crd/servicemonitors.monitoring.coreos.com', '--timeout=60s'], 2 * MINUTE);
   expect(wait.code === 0, `the monitoring CRDs were not established: ${wait.stdout}${wait.stderr}`);
-}
-
-/** The pods of the recorder that match `labels`, newest first. */
-export function newestPod(recorder: PodRecorder, labels: Record<string, string>): ReturnType<PodRecorder['pods']>[number] | undefined {
-  return [...recorder.pods(labels)].sort((a, b) => String(b.last.metadata?.creationTimestamp ?? '').localeCompare(String(a.last.metadata?.creationTimestamp ?? '')))[0];
 }

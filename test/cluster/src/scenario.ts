@@ -276,11 +276,7 @@ interface ExecutorProbe { readonly exitCode?: number; readonly log: string }
 function startExecutorProbes(cluster: Cluster, p: Platform, recorder: PodRecorder): { done: Promise<{ driver: string; control: ExecutorProbe; intruder: ExecutorProbe }> } {
   const before = new Set(recorder.pods({ 'spark-role': 'driver' }).map((d) => d.name));
   const done = (async () => {
-    const driver = await waitFor('a new driver pod with a running executor (to aim the probes at)', 10 * MINUTE, async () => {
-      const d = recorder.pods({ 'spark-role': 'driver' }).find((x) => !before.has(x.name) && x.last.status?.phase === 'Running' && x.last.status.podIP);
-      const app = d?.labels['spark-app-selector'];
-      return d && app && recorder.pods({ 'spark-role': 'executor', 'spark-app-selector': app }).some((e) => e.last.status?.phase === 'Running') ? d : undefined;
-    }, 250);
+    const driver = await newDriverWithExecutor(recorder, before, 'to aim the probes at');
     const ip = driver.last.status?.podIP as string;
     const secretName = (driver.last.spec?.volumes ?? []).map((v) => v.secret?.secretName).find((n) => n?.startsWith('spark-app-auth-'));
     expect(secretName, `driver ${driver.name} mounts no spark-app-auth-* Secret`);
@@ -308,6 +304,14 @@ function startExecutorProbes(cluster: Cluster, p: Platform, recorder: PodRecorde
   return { done };
 }
 
+/** The first driver pod not in `before` that runs, with a running executor of its app (its RPC is up). */
+function newDriverWithExecutor(recorder: PodRecorder, before: ReadonlySet<string>, purpose: string): Promise<SeenPod> {
+  return waitFor(`a new driver pod with a running executor (${purpose})`, 10 * MINUTE, async () => {
+    const d = recorder.pods({ 'spark-role': 'driver' }).find((x) => !before.has(x.name) && x.last.status?.phase === 'Running' && x.last.status.podIP);
+    const app = d?.labels['spark-app-selector'];
+    return d && app && recorder.pods({ 'spark-role': 'executor', 'spark-app-selector': app }).some((e) => e.last.status?.phase === 'Running') ? d : undefined;
+  }, 250);
+}
 
 /**
  * Once a new driver runs with an executor, fetches its metrics from a pod of the scraper's
@@ -317,11 +321,7 @@ function startDriverScrape(cluster: Cluster, p: Platform, recorder: PodRecorder)
   const before = new Set(recorder.pods({ 'spark-role': 'driver' }).map((d) => d.name));
   const done = (async () => {
     await ensureNamespace(cluster, p.scraperNamespace);
-    const driver = await waitFor('a new driver pod with a running executor (to scrape)', 10 * MINUTE, async () => {
-      const d = recorder.pods({ 'spark-role': 'driver' }).find((x) => !before.has(x.name) && x.last.status?.phase === 'Running' && x.last.status.podIP);
-      const app = d?.labels['spark-app-selector'];
-      return d && app && recorder.pods({ 'spark-role': 'executor', 'spark-app-selector': app }).some((e) => e.last.status?.phase === 'Running') ? d : undefined;
-    }, 250);
+    const driver = await newDriverWithExecutor(recorder, before, 'to scrape');
     const ip = driver.last.status?.podIP as string;
     const urls = [`http://${ip}:4040/metrics/prometheus`, `http://${ip}:4040/metrics/executors/prometheus`];
     // A Running executor pod registers with its driver a moment later: scrape until the driver
