@@ -46,6 +46,15 @@ export const IMAGES = {
   statsdExporter: 'prom/statsd-exporter:v0.28.0',
 } as const;
 
+/**
+ * Images only the tests run; the platform never deploys them. The real node (test/cluster) builds
+ * each one from the Go module of the same version (test/versions.test.ts checks that they agree).
+ */
+export const TEST_IMAGES = {
+  /** The real node's ingress controller: Traefik's Kubernetes Ingress provider serves our Ingresses. */
+  ingressController: 'traefik:v3.6.12',
+} as const;
+
 /** uid/gid of the `spark` user in the apache/spark image. */
 export const SPARK_UID = 185;
 

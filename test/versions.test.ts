@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { IMAGES, JOB_CLI_VERSION, SPARK_VERSION } from '../lib';
+import { IMAGES, JOB_CLI_VERSION, SPARK_VERSION, TEST_IMAGES } from '../lib';
 
 const ROOT = path.resolve(__dirname, '..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -24,5 +24,17 @@ describe('one Spark version everywhere', () => {
   test('the pyspark the job tests run a real spark-submit with is the same version', () => {
     const pin = /^PYSPARK_VERSION=([0-9.]+)$/m.exec(read('job/scripts/ensure-tools.sh'));
     expect(pin?.[1]).toBe(SPARK_VERSION);
+  });
+});
+
+describe('the real node builds each stand-in from the Go module of the pinned version', () => {
+  const required = (goMod: string, module: string) => new RegExp(`^require ${module.replace(/[./]/g, '\\$&')} (v\\S+)$`, 'm').exec(read(goMod))?.[1];
+
+  test('statsd_exporter (test/cluster/statsd) is the version of IMAGES.statsdExporter', () => {
+    expect(`prom/statsd-exporter:${required('test/cluster/statsd/go.mod', 'github.com/prometheus/statsd_exporter')}`).toBe(IMAGES.statsdExporter);
+  });
+
+  test('Traefik (test/cluster/traefik) is the version of TEST_IMAGES.ingressController', () => {
+    expect(`traefik:${required('test/cluster/traefik/go.mod', 'github.com/traefik/traefik/v3')}`).toBe(TEST_IMAGES.ingressController);
   });
 });

@@ -9,6 +9,7 @@
 #   coredns          test/cluster/coredns (github.com/coredns/coredns v1.11.4, the plugins we use)
 #   netpol           test/cluster/netpol (sigs.k8s.io/kube-network-policies v0.8.0)
 #   statsd_exporter  test/cluster/statsd (github.com/prometheus/statsd_exporter v0.28.0), own cache dir
+#   traefik          test/cluster/traefik (github.com/traefik/traefik/v3 v3.6.12): the ingress controller
 #   images           test/cluster/images/build.sh (stand-ins, the job image from job/Dockerfile)
 #
 # Go binaries go to $CLUSTER_CACHE/bin/<hash of the modules and this recipe>/; a complete dir is
@@ -117,12 +118,38 @@ if [[ ! -f "$STATSD_BIN/.complete" ]]; then
 fi
 echo "BUILD_STATSD_SECONDS=$((SECONDS - t))"
 
+# --- Traefik: the node's ingress controller (a test tool; its own cache dir) ---------------------------------
+# cmd/traefik of the tagged module; the replace lines of Traefik's own go.mod (test/cluster/traefik).
+TRAEFIK_VERSION=v3.6.12
+[[ "$(sed -n 's/^require github.com\/traefik\/traefik\/v3 //p' "$HERE/traefik/go.mod")" == "$TRAEFIK_VERSION" ]] \
+  || die "traefik/go.mod requires another Traefik than $TRAEFIK_VERSION: update TRAEFIK_VERSION"
+TRAEFIK_LDFLAGS="-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION -X github.com/traefik/traefik/v3/pkg/version.Codename=spark-airflow-k8s"
+TRAEFIK_HASH="$(cat "$HERE/traefik/go.mod" "$HERE/traefik/go.sum" <(echo "ldflags=$TRAEFIK_LDFLAGS go=$("$GO" env GOVERSION)") | sha256sum | cut -c1-12)"
+TRAEFIK_BIN="$CLUSTER_CACHE/bin/traefik-$TRAEFIK_HASH"
+t=$SECONDS
+if [[ ! -f "$TRAEFIK_BIN/.complete" ]]; then
+  mkdir -p "$TRAEFIK_BIN"
+  exec 9> "$CLUSTER_CACHE/bin/.lock"
+  flock 9
+  if [[ ! -f "$TRAEFIK_BIN/.complete" ]]; then
+    log "building traefik $TRAEFIK_VERSION (cold: about 10 min, most of it downloading modules)"
+    (cd "$HERE/traefik" && export GOMODCACHE="${E2E_GOMODCACHE:-$E2E_CACHE/gomod}" GOCACHE="${E2E_GOCACHE:-$E2E_CACHE/gocache}" \
+      GOFLAGS="-buildvcs=false -p=${E2E_GO_P:-2}" CGO_ENABLED=0 GOTOOLCHAIN=local \
+      && nice -n 15 "$GO" build -trimpath -ldflags "$TRAEFIK_LDFLAGS" -o "$TRAEFIK_BIN/traefik" github.com/traefik/traefik/v3/cmd/traefik)
+    touch "$TRAEFIK_BIN/.complete"
+    BUILT+=(traefik)
+    log "traefik built in $((SECONDS - t))s"
+  fi
+  exec 9>&-
+fi
+echo "BUILD_TRAEFIK_SECONDS=$((SECONDS - t))"
+
 # --- images ---------------------------------------------------------------------------------------------
 t=$SECONDS
 PAUSE_C="$(cd "$ROOT/test/e2e/k8s-wrapper" && GOMODCACHE="${E2E_GOMODCACHE:-$E2E_CACHE/gomod}" GOFLAGS=-mod=mod "$GO" list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c"
 [[ -f "$PAUSE_C" ]] || die "no $PAUSE_C in the module cache"
 IMAGES="$CLUSTER_CACHE/images.list"
-bash "$HERE/images/build.sh" "$IMAGES" "$CLUSTER_BIN/coredns" "$CLUSTER_BIN/kube-network-policies" "$PAUSE_C" "$STATSD_BIN/statsd_exporter" 2> "$STEPLOG" \
+bash "$HERE/images/build.sh" "$IMAGES" "$CLUSTER_BIN/coredns" "$CLUSTER_BIN/kube-network-policies" "$PAUSE_C" "$STATSD_BIN/statsd_exporter" "$TRAEFIK_BIN/traefik" 2> "$STEPLOG" \
   || { cat "$STEPLOG" >&2; die "images/build.sh failed"; }
 cat "$STEPLOG" >&2
 while read -r image; do BUILT+=("image:$image"); done < <(sed -n 's/^\[cluster\/images\] building \(.*\)$/\1/p' "$STEPLOG")

@@ -16,6 +16,8 @@
 # any failure. Needs root. CLUSTER_KEEP=1 keeps the node's state dir (logs) after the run.
 # CLUSTER_KEEP_NODE=1 leaves the node running (no teardown) for a next suite, which reuses it with
 # CLUSTER_REUSE_NODE=1 (and stops it): .ci/run runs test:cluster and test:pulumi on one node.
+# CLUSTER_START_ONLY=1 builds and starts the node, leaves it running and runs no scenario (.ci/run
+# does that while the e2e suite runs, then the scenarios with CLUSTER_REUSE_NODE=1).
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -108,6 +110,12 @@ if [[ "${CLUSTER_REUSE_NODE:-0}" == 1 ]] && bash "$HERE/node.sh" env > "$OUT/nod
 else
   rm -f "$OUT/node.env"
   build_and_start_node
+fi
+
+if [[ "${CLUSTER_START_ONLY:-0}" == 1 ]]; then
+  CLUSTER_KEEP_NODE=1
+  echo "# node started and left running (CLUSTER_START_ONLY=1): run the scenarios with CLUSTER_REUSE_NODE=1"
+  exit 0
 fi
 
 # --- 3. scenarios ------------------------------------------------------------------------------------

@@ -13,12 +13,17 @@ import { join, resolve } from 'node:path';
 import { AirflowClient } from './airflow';
 import { Checks, CheckFailure, expect, waitFor } from './checks';
 import { apiStatus, connect, PodRecorder, run, runPod, type Cluster, type SeenPod } from './kube';
+import { INGRESS_CLASS, installIngressController, selfSignedCertificate, uninstallIngressController, viaIngress } from './ingress-controller';
 import { argValue, containers, envValue, find, loadManifests, nodePort, one, type K8sObject } from './manifests';
+import { TEST_IMAGES } from '../../../lib/versions';
 import { ensureNamespace, evict, expectMetric, installMonitoringCrds, masterJson, podIp, scrape, scraperNamespace, watchAvailability, type HistoryApp, type Scraped } from './day-two';
 
 const DIST = resolve(process.env.CLUSTER_DIST ?? 'dist/dev');
 const NODE_IP = process.env.NODE_IP ?? '10.88.0.1';
 const MINUTE = 60_000;
+/** Where the staging-shaped variant's ingress controller (Traefik) runs, and the hosts of its Ingresses. */
+const CONTROLLER_NAMESPACE = 'sak-ingress';
+const HOSTS = { spark: 'spark.sak.test', history: 'spark-history.sak.test', airflow: 'airflow.sak.test' } as const;
 
 interface Platform {
   readonly objects: K8sObject[];
@@ -661,18 +666,33 @@ async function logsSurviveRestart(checks: Checks, cluster: Cluster, p: Platform,
  * Airflow keeps answering; the monitors are accepted by the API server's strict field validation.
  */
 async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platform, ready: string): Promise<void> {
-  const applied = 'staging-shaped variant (FAB, 2 api-servers and 2 schedulers with budgets, monitors): applied over dev, every workload rolls out';
+  const applied = 'staging-shaped variant (FAB, 2 api-servers and 2 schedulers with budgets, monitors, every UI behind an Ingress): applied over dev, every workload rolls out';
   const dir = mkdtempSync(join(tmpdir(), 'sak-dev-variant-'));
   let migration = '';
+  let historyCa = '';
+  let controllerInstalled: Promise<void> | undefined;
   try {
     await checks.run(applied, async () => {
       await installMonitoringCrds(resolve('lib/imports/crds'));
+      // the node's ingress controller, as an operator installs one; it comes up while the variant rolls out
+      await ensureNamespace(cluster, CONTROLLER_NAMESPACE);
+      controllerInstalled = installIngressController(CONTROLLER_NAMESPACE, TEST_IMAGES.ingressController);
+      controllerInstalled.catch(() => undefined); // awaited below
+      // the history server's TLS Secret, as cert-manager would make it
+      const tls = await selfSignedCertificate(HOSTS.history, dir);
+      historyCa = tls.cert;
+      const secret = await run('kubectl', ['-n', p.jobsNamespace, 'create', 'secret', 'tls', 'spark-history-tls', `--cert=${tls.certFile}`, `--key=${tls.keyFile}`], MINUTE);
+      expect(secret.code === 0, `kubectl create secret tls spark-history-tls: ${secret.stderr}`);
       const script = [
         `const { synthAll } = require(${JSON.stringify(resolve('build/stacks/synth.js'))});`,
         `const { dev } = require(${JSON.stringify(resolve('build/stacks/dev.js'))});`,
         'synthAll({ dev: { ...dev,',
-        "  airflow: { ...dev.airflow, auth: { manager: 'fab' }, replicas: { apiServer: 2, scheduler: 2 } },",
-        "  history: { ...dev.history, ui: { expose: false, ingress: { host: 'spark-history.sak.test', tlsSecretName: 'spark-history-tls', controller: { namespace: 'sak-ingress' } } } },",
+        `  airflow: { ...dev.airflow, auth: { manager: 'fab' }, replicas: { apiServer: 2, scheduler: 2 }, ui: { ...dev.airflow.ui, ingress: { host: ${JSON.stringify(HOSTS.airflow)} } } },`,
+        // every UI behind an Ingress served by the node's controller (Traefik) in sak-ingress: the
+        // history server over HTTPS on an explicit class, the others on the default class
+        `  network: { ...dev.network, ingressController: { namespace: ${JSON.stringify(CONTROLLER_NAMESPACE)} } },`,
+        `  spark: { ...dev.spark, ui: { ...dev.spark.ui, ingress: { host: ${JSON.stringify(HOSTS.spark)} } } },`,
+        `  history: { ...dev.history, ui: { expose: false, ingress: { host: ${JSON.stringify(HOSTS.history)}, className: ${JSON.stringify(INGRESS_CLASS)}, tlsSecretName: 'spark-history-tls' } } },`,
         '  monitoring: { ...dev.monitoring, prometheusOperator: true } } },',
         `  ${JSON.stringify(dir)});`,
       ].join('\n');
@@ -701,6 +721,7 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
         expect(rollout.code === 0, `${w} did not roll out in the variant: ${rollout.stdout}${rollout.stderr}`);
       }
       checks.time('variant: apply to api-servers and schedulers rolled out', (Date.now() - t) / 1000);
+      await controllerInstalled;
     }, [ready]);
 
     await checks.run('the FAB auth manager (staging, prod): the migration Job creates the admin from the Secret, who logs in with it; a wrong password is refused', async () => {
@@ -724,70 +745,103 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
       expect(!jobLog.stdout.includes(password), 'the admin password is in the migration Job\'s log');
     }, [applied]);
 
-    await checks.run('a drain evicts one api-server and one scheduler at a time (PodDisruptionBudgets), and Airflow answers throughout', async () => {
-      const budget = (name: string) => run('kubectl', ['-n', p.namespace, 'get', 'pdb', name, '-o', 'jsonpath={.status.currentHealthy}/{.status.disruptionsAllowed}'], MINUTE);
-      const components = [['api-server', 'airflow-api-server'], ['scheduler', 'airflow-scheduler']] as const;
-      const pods: Record<string, string[]> = {};
-      for (const [component, name] of components) {
-        await waitFor(`PodDisruptionBudget ${name} to allow one disruption`, 2 * MINUTE, async (state) => {
-          state.last = (await budget(name)).stdout;
-          return state.last === '2/1' ? true : undefined;
-        }, 2000);
-        pods[component] = (await cluster.core.listNamespacedPod({ namespace: p.namespace, labelSelector: `app.kubernetes.io/component=${component}` })).items
-          .filter((x) => !x.metadata?.deletionTimestamp).map((x) => x.metadata?.name as string).sort();
-        expect(pods[component].length === 2, `${component}: ${pods[component].length} pods, expected 2`);
-      }
-      // as `kubectl drain` does on a node running one of each: both evictions at once
-      const watch = watchAvailability(`${p.airflowUi}/api/v2/monitor/health`);
-      const t = Date.now();
-      const first = await Promise.all(components.map(([component]) => evict(cluster, p.namespace, pods[component][0])));
-      const second = await Promise.all(components.map(([component]) => evict(cluster, p.namespace, pods[component][1])));
-      components.forEach(([component], i) => {
-        expect(first[i].status === 201, `evicting ${pods[component][0]}: HTTP ${first[i].status} ${first[i].message.slice(0, 300)}`);
-        expect(second[i].status === 429, `evicting ${pods[component][1]} right after: HTTP ${second[i].status} (the budget should refuse it) ${second[i].message.slice(0, 300)}`);
-      });
-      // the replacements come up; then each budget allows one disruption again
-      for (const [, name] of components) {
-        await waitFor(`${name}: two Ready pods again`, 4 * MINUTE, async (state) => {
-          state.last = (await budget(name)).stdout;
-          return state.last === '2/1' ? true : undefined;
-        }, 2000);
-      }
-      checks.time('drain: evictions to both budgets healthy again', (Date.now() - t) / 1000);
-      const seen = await watch.stop();
-      expect(seen.failures.length === 0, `Airflow failed ${seen.failures.length} of ${seen.requests} health requests during the evictions: ${seen.failures.slice(0, 5).join('; ')}`);
-      const health = await getJson<Record<string, { status?: string }>>(`${p.airflowUi}/api/v2/monitor/health`);
-      expect(health.scheduler?.status === 'healthy', `scheduler health after the evictions: ${JSON.stringify(health)}`);
-      checks.info(`evicted ${components.map(([c]) => pods[c][0]).join(', ')} (201); refused ${components.map(([c]) => pods[c][1]).join(', ')} (429); ${seen.requests} health requests, none failed`);
-    }, [applied]);
+    // The drain (it waits for replacement pods) and the read-only checks of the variant, at once
+    await Promise.all([
+      checks.run('a drain evicts one api-server and one scheduler at a time (PodDisruptionBudgets), and Airflow answers throughout', async () => {
+        const budget = (name: string) => run('kubectl', ['-n', p.namespace, 'get', 'pdb', name, '-o', 'jsonpath={.status.currentHealthy}/{.status.disruptionsAllowed}'], MINUTE);
+        const components = [['api-server', 'airflow-api-server'], ['scheduler', 'airflow-scheduler']] as const;
+        const pods: Record<string, string[]> = {};
+        for (const [component, name] of components) {
+          await waitFor(`PodDisruptionBudget ${name} to allow one disruption`, 2 * MINUTE, async (state) => {
+            state.last = (await budget(name)).stdout;
+            return state.last === '2/1' ? true : undefined;
+          }, 2000);
+          pods[component] = (await cluster.core.listNamespacedPod({ namespace: p.namespace, labelSelector: `app.kubernetes.io/component=${component}` })).items
+            .filter((x) => !x.metadata?.deletionTimestamp).map((x) => x.metadata?.name as string).sort();
+          expect(pods[component].length === 2, `${component}: ${pods[component].length} pods, expected 2`);
+        }
+        // as `kubectl drain` does on a node running one of each: both evictions at once
+        const watch = watchAvailability(`${p.airflowUi}/api/v2/monitor/health`);
+        const t = Date.now();
+        const first = await Promise.all(components.map(([component]) => evict(cluster, p.namespace, pods[component][0])));
+        const second = await Promise.all(components.map(([component]) => evict(cluster, p.namespace, pods[component][1])));
+        components.forEach(([component], i) => {
+          expect(first[i].status === 201, `evicting ${pods[component][0]}: HTTP ${first[i].status} ${first[i].message.slice(0, 300)}`);
+          expect(second[i].status === 429, `evicting ${pods[component][1]} right after: HTTP ${second[i].status} (the budget should refuse it) ${second[i].message.slice(0, 300)}`);
+        });
+        // the replacements come up; then each budget allows one disruption again
+        for (const [, name] of components) {
+          await waitFor(`${name}: two Ready pods again`, 4 * MINUTE, async (state) => {
+            state.last = (await budget(name)).stdout;
+            return state.last === '2/1' ? true : undefined;
+          }, 2000);
+        }
+        checks.time('drain: evictions to both budgets healthy again', (Date.now() - t) / 1000);
+        const seen = await watch.stop();
+        expect(seen.failures.length === 0, `Airflow failed ${seen.failures.length} of ${seen.requests} health requests during the evictions: ${seen.failures.slice(0, 5).join('; ')}`);
+        const health = await getJson<Record<string, { status?: string }>>(`${p.airflowUi}/api/v2/monitor/health`);
+        expect(health.scheduler?.status === 'healthy', `scheduler health after the evictions: ${JSON.stringify(health)}`);
+        checks.info(`evicted ${components.map(([c]) => pods[c][0]).join(', ')} (201); refused ${components.map(([c]) => pods[c][1]).join(', ')} (429); ${seen.requests} health requests, none failed`);
+      }, [applied]),
+      (async () => {
+        await checks.run(`a real ingress controller (${TEST_IMAGES.ingressController}, namespace ${CONTROLLER_NAMESPACE}) routes each UI's Ingress to its pods through the NetworkPolicies: the history server over HTTPS with its TLS Secret's certificate (class ${INGRESS_CLASS}), Airflow and the Spark master over HTTP (the default class); an unknown host is not routed`, async () => {
+          const ing = await run('kubectl', ['-n', p.jobsNamespace, 'get', 'ingress', 'spark-history-ui', '-o', 'jsonpath={.spec.ingressClassName} {.spec.rules[0].host} {.spec.rules[0].http.paths[0].backend.service.name}:{.spec.rules[0].http.paths[0].backend.service.port.number} {.spec.tls[0].secretName}'], MINUTE);
+          expect(ing.stdout === `${INGRESS_CLASS} ${HOSTS.history} spark-history-ui:18080 spark-history-tls`, `Ingress spark-history-ui: ${ing.stdout}${ing.stderr}`);
+          const svc = await cluster.core.readNamespacedService({ namespace: p.jobsNamespace, name: 'spark-history-ui' });
+          expect(svc.spec?.type === 'ClusterIP', `spark-history-ui is ${svc.spec?.type}, expected ClusterIP behind the Ingress`);
+          const controller = await podIp(cluster, CONTROLLER_NAMESPACE, { 'app.kubernetes.io/name': 'traefik' });
+          // the controller picks an Ingress up within seconds of seeing it; then every UI answers through it
+          const apps = await waitFor(`https://${HOSTS.history}/api/v1/applications through the controller`, 2 * MINUTE, async (state) => {
+            const r = await viaIngress(controller.ip, HOSTS.history, '/api/v1/applications', { ca: historyCa });
+            state.last = `HTTP ${r.status} (certificate ${r.certificateSubject}): ${r.body.slice(0, 200)}`;
+            expect(r.certificateSubject === HOSTS.history, `the controller served a certificate for ${r.certificateSubject}, not the Secret's (${HOSTS.history})`);
+            return r.status === 200 ? JSON.parse(r.body) as HistoryApp[] : undefined;
+          });
+          expect(apps.length > 0, `the history server behind the Ingress lists no application: ${JSON.stringify(apps)}`);
+          const airflowHealth = await waitFor(`http://${HOSTS.airflow}/api/v2/monitor/health through the controller`, MINUTE, async (state) => {
+            const r = await viaIngress(controller.ip, HOSTS.airflow, '/api/v2/monitor/health');
+            state.last = `HTTP ${r.status}: ${r.body.slice(0, 200)}`;
+            return r.status === 200 ? JSON.parse(r.body) as Record<string, { status?: string }> : undefined;
+          });
+          expect(airflowHealth.metadatabase?.status === 'healthy', `Airflow through the Ingress: ${JSON.stringify(airflowHealth)}`);
+          const master = await waitFor(`http://${HOSTS.spark}/ through the controller`, MINUTE, async (state) => {
+            const r = await viaIngress(controller.ip, HOSTS.spark, '/');
+            state.last = `HTTP ${r.status}: ${r.body.slice(0, 200)}`;
+            return r.status === 200 ? r.body : undefined;
+          });
+          expect(master.includes('Spark Master at spark://'), `the Spark master UI through the Ingress: ${master.slice(0, 300)}`);
+          const unknown = await viaIngress(controller.ip, 'nothing-here.sak.test', '/');
+          expect(unknown.status === 404, `a host no Ingress names: HTTP ${unknown.status}, expected the controller's 404`);
+          checks.info(`through ${TEST_IMAGES.ingressController} at ${controller.ip}: ${apps.length} apps in the history server (HTTPS, certificate CN=${HOSTS.history}), Airflow healthy, the Spark master UI; an unknown host 404`);
+        }, [applied]);
 
-    await checks.run('the history server behind an Ingress: the Ingress names its host, the UI Service and its TLS Secret; the server answers the controller\'s namespace (sak-ingress) and no other', async () => {
-      const ing = await run('kubectl', ['-n', p.jobsNamespace, 'get', 'ingress', 'spark-history-ui', '-o', 'jsonpath={.spec.rules[0].host} {.spec.rules[0].http.paths[0].backend.service.name}:{.spec.rules[0].http.paths[0].backend.service.port.number} {.spec.tls[0].secretName}'], MINUTE);
-      expect(ing.stdout === 'spark-history.sak.test spark-history-ui:18080 spark-history-tls', `Ingress spark-history-ui: ${ing.stdout}${ing.stderr}`);
-      const svc = await cluster.core.readNamespacedService({ namespace: p.jobsNamespace, name: 'spark-history-ui' });
-      expect(svc.spec?.type === 'ClusterIP', `spark-history-ui is ${svc.spec?.type}, expected ClusterIP behind the Ingress`);
-      const server = await podIp(cluster, p.jobsNamespace, { 'app.kubernetes.io/component': 'history-server' });
-      const url = `http://${server.ip}:18080/api/v1/version`;
-      await ensureNamespace(cluster, 'sak-ingress');
-      await ensureNamespace(cluster, 'sak-not-a-scraper');
-      const [controller, other] = await Promise.all([
-        scrape(cluster, 'sak-ingress', 'probe-ingress-controller', p.jobImage, [url]),
-        scrape(cluster, 'sak-not-a-scraper', 'probe-not-the-controller', p.jobImage, [url], 5),
-      ]);
-      expect(controller.get(url)?.status === 200, `from the controller's namespace: ${JSON.stringify(controller.get(url))}`);
-      expect(other.get(url)?.error && other.get(url)?.status === undefined, `from another namespace the history server answered: ${JSON.stringify(other.get(url))}`);
-    }, [applied]);
+        await checks.run(`the history server behind its Ingress answers the controller's namespace (${CONTROLLER_NAMESPACE}) and no other`, async () => {
+          const server = await podIp(cluster, p.jobsNamespace, { 'app.kubernetes.io/component': 'history-server' });
+          const url = `http://${server.ip}:18080/api/v1/version`;
+          await ensureNamespace(cluster, 'sak-not-a-scraper');
+          const other = await scrape(cluster, 'sak-not-a-scraper', 'probe-not-the-controller', p.jobImage, [url], 5);
+          expect(other.get(url)?.error && other.get(url)?.status === undefined, `from another namespace the history server answered: ${JSON.stringify(other.get(url))}`);
+        }, [applied]);
 
-    await checks.run('the ServiceMonitor and PodMonitors are served by the API server (strict field validation of the CRDs)', async () => {
-      const r = await run('kubectl', ['get', 'servicemonitors,podmonitors', '-A', '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.namespace}/{.metadata.name}{"\\n"}{end}'], MINUTE);
-      const got = r.stdout.trim().split('\n').sort();
-      expect(got.length === 5, `monitors on the node: ${got.join(', ')}`);
-      const bad = await run('kubectl', ['apply', '--server-side', '--dry-run=server', '-f', '-'], MINUTE,
-        JSON.stringify({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', metadata: { name: 'probe-bad', namespace: p.namespace }, spec: { selector: {}, podMetricsEndpoints: [{ port: 'http', pathh: '/x' }] } }));
-      expect(bad.code !== 0 && /pathh/.test(bad.stderr), `a PodMonitor with an unknown field was not refused: ${bad.stdout}${bad.stderr}`);
-    }, [applied]);
+        await checks.run('the ServiceMonitor and PodMonitors are served by the API server (strict field validation of the CRDs)', async () => {
+          const r = await run('kubectl', ['get', 'servicemonitors,podmonitors', '-A', '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.namespace}/{.metadata.name}{"\\n"}{end}'], MINUTE);
+          const got = r.stdout.trim().split('\n').sort();
+          expect(got.length === 5, `monitors on the node: ${got.join(', ')}`);
+          const bad = await run('kubectl', ['apply', '--server-side', '--dry-run=server', '-f', '-'], MINUTE,
+            JSON.stringify({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', metadata: { name: 'probe-bad', namespace: p.namespace }, spec: { selector: {}, podMetricsEndpoints: [{ port: 'http', pathh: '/x' }] } }));
+          expect(bad.code !== 0 && /pathh/.test(bad.stderr), `a PodMonitor with an unknown field was not refused: ${bad.stdout}${bad.stderr}`);
+        }, [applied]);
+      })(),
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    if (controllerInstalled) {
+      await checks.run('the ingress controller is uninstalled (its namespace, class and cluster role)', async () => {
+        await controllerInstalled?.catch(() => undefined);
+        await uninstallIngressController(CONTROLLER_NAMESPACE, TEST_IMAGES.ingressController);
+        await cluster.core.deleteNamespace({ name: CONTROLLER_NAMESPACE }).catch((err: unknown) => { if (apiStatus(err) !== 404) throw err; });
+      });
+    }
   }
 }
 
@@ -833,44 +887,48 @@ async function failurePaths(
     return { id, monitorLog: await airflow().taskLog(dag, id, 'monitor', monitor.try_number) };
   };
 
-  await checks.run(`${dag}: an app that raises fails the monitor task, with the reason in its log`, async () => {
-    const { monitorLog } = await failedRun('raise', { mode: 'raise' });
-    expect(monitorLog.includes('failing on purpose (--mode raise)'), 'the app\'s exception is not in the monitor task log');
-    expect(/driver pod .* (Failed|failed)/i.test(monitorLog), 'the monitor task log does not say the driver failed');
-  }, needs);
+  // The three runs at once (each is one Spark app; two cores run them in about the time of two
+  // one after the other): every pod is told apart by its run id (KubernetesPodOperator's `run_id`
+  // label on task pods, the CLI's `spark-airflow-k8s/run-id` on drivers).
+  await Promise.all([
+    checks.run(`${dag}: an app that raises fails the monitor task, with the reason in its log`, async () => {
+      const { monitorLog } = await failedRun('raise', { mode: 'raise' });
+      expect(monitorLog.includes('failing on purpose (--mode raise)'), 'the app\'s exception is not in the monitor task log');
+      expect(/driver pod .* (Failed|failed)/i.test(monitorLog), 'the monitor task log does not say the driver failed');
+    }, needs),
 
-  await checks.run(`${dag}: a driver over its memory limit is reported OOMKilled`, async () => {
-    const { monitorLog } = await failedRun('oom', { mode: 'oom-driver' });
-    expect(monitorLog.includes('OOMKilled'), 'the monitor task log does not say OOMKilled');
-  }, needs);
+    checks.run(`${dag}: a driver over its memory limit is reported OOMKilled`, async () => {
+      const { monitorLog } = await failedRun('oom', { mode: 'oom-driver' });
+      expect(monitorLog.includes('OOMKilled'), 'the monitor task log does not say OOMKilled');
+    }, needs),
 
-  await checks.run(`${dag}: deleting the submit pod after the driver exists makes the retry adopt that driver, or replace it if it could never start (one driver pod)`, async () => {
-    const id = runId('adopt');
-    await airflow().trigger(dag, id);
-    // The first try's driver: the one labelled with this run.
-    const runLabel = (s: SeenPod) => s.labels['spark-role'] === 'driver' && (s.last.metadata?.labels?.['spark-airflow-k8s/run-id'] ?? '').length > 0 && s.firstSeen > Date.now() - 20 * MINUTE;
-    const before = new Set(recorder.pods({ 'spark-role': 'driver' }).map((s) => s.name));
-    const driver = await waitFor('the driver pod of the run', 10 * MINUTE, async () => recorder.pods({ 'spark-role': 'driver' }).find((s) => !before.has(s.name) && runLabel(s)), 200);
-    const submitPods = recorder.pods({ 'app.kubernetes.io/component': 'submit' }).filter((s) => !s.deleted && !s.phases.has('Succeeded'));
-    expect(submitPods.length === 1, `expected one running submit pod, saw ${describe(submitPods)}`);
-    await cluster.core.deleteNamespacedPod({ namespace: p.jobsNamespace, name: submitPods[0].name, gracePeriodSeconds: 0 });
-    const r = await airflow().waitForRun(dag, id, 20 * MINUTE);
-    expect(r.state === 'success', `run ${id} ended ${r.state}:\n${await tasksSummary(airflow(), dag, id)}`);
-    const submit = await airflow().taskInstance(dag, id, 'submit');
-    expect(submit.try_number >= 2, `submit succeeded on try ${submit.try_number}: the deletion did not make it retry`);
-    const xcom = await airflow().returnValue(dag, id, 'submit') as Record<string, unknown>;
-    expect(xcom.driverPod === driver.name, `the retry's XCom names ${String(xcom.driverPod)}, the first try created ${driver.name}`);
-    const drivers = recorder.pods({ 'spark-role': 'driver' }).filter((s) => !before.has(s.name));
-    expect(drivers.length === 1, `driver pods created for the run: ${describe(drivers)}`);
-    const log = await airflow().taskLog(dag, id, 'submit', submit.try_number);
-    // The deletion lands at a random moment of spark-submit: after it created the driver's
-    // ConfigMaps the retry adopts the driver; between the pod and its ConfigMaps the pod can never
-    // start, and the retry replaces it (same name), once the grace period has shown it.
-    const adopted = /adopted driver pod/.test(log);
-    const replaced = /never got its ConfigMaps \(that submit was interrupted\)/.test(log);
-    expect(adopted || replaced, 'the retry\'s log says neither that it adopted the driver nor that it replaced a never-started one');
-    checks.info(`the retry ${adopted ? 'adopted the driver' : 'replaced a driver whose ConfigMaps spark-submit never created'}`);
-  }, needs);
+    checks.run(`${dag}: deleting the submit pod after the driver exists makes the retry adopt that driver, or replace it if it could never start (one driver pod)`, async () => {
+      const id = runId('adopt');
+      const ofRun = { 'spark-role': 'driver', 'spark-airflow-k8s/run-id': id };
+      await airflow().trigger(dag, id);
+      // The first try's driver: the one labelled with this run.
+      const driver = await waitFor(`the driver pod of run ${id}`, 10 * MINUTE, async () => recorder.pods(ofRun)[0], 200);
+      const submitPods = recorder.pods({ 'app.kubernetes.io/component': 'submit', run_id: id }).filter((s) => !s.deleted && !s.phases.has('Succeeded'));
+      expect(submitPods.length === 1, `expected one running submit pod of run ${id}, saw ${describe(submitPods)}`);
+      await cluster.core.deleteNamespacedPod({ namespace: p.jobsNamespace, name: submitPods[0].name, gracePeriodSeconds: 0 });
+      const r = await airflow().waitForRun(dag, id, 20 * MINUTE);
+      expect(r.state === 'success', `run ${id} ended ${r.state}:\n${await tasksSummary(airflow(), dag, id)}`);
+      const submit = await airflow().taskInstance(dag, id, 'submit');
+      expect(submit.try_number >= 2, `submit succeeded on try ${submit.try_number}: the deletion did not make it retry`);
+      const xcom = await airflow().returnValue(dag, id, 'submit') as Record<string, unknown>;
+      expect(xcom.driverPod === driver.name, `the retry's XCom names ${String(xcom.driverPod)}, the first try created ${driver.name}`);
+      const drivers = recorder.pods(ofRun);
+      expect(drivers.length === 1, `driver pods created for the run: ${describe(drivers)}`);
+      const log = await airflow().taskLog(dag, id, 'submit', submit.try_number);
+      // The deletion lands at a random moment of spark-submit: after it created the driver's
+      // ConfigMaps the retry adopts the driver; between the pod and its ConfigMaps the pod can never
+      // start, and the retry replaces it (same name), once the grace period has shown it.
+      const adopted = /adopted driver pod/.test(log);
+      const replaced = /never got its ConfigMaps \(that submit was interrupted\)/.test(log);
+      expect(adopted || replaced, 'the retry\'s log says neither that it adopted the driver nor that it replaced a never-started one');
+      checks.info(`the retry ${adopted ? 'adopted the driver' : 'replaced a driver whose ConfigMaps spark-submit never created'}`);
+    }, needs),
+  ]);
   void ok;
 }
 
