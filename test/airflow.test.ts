@@ -504,3 +504,22 @@ describe('Airflow config validation', () => {
     );
   });
 });
+
+describe('the README documents the DAG contract', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const rows = [...readme.matchAll(/^\| `(SPARK_[A-Z_]+)` \| (.*) \|$/gm)].map((m) => ({ name: m[1], text: m[2] }));
+
+  test('its table names every contract variable, once, in the order of DAG_CONTRACT_ENV', () => {
+    expect(rows.map((r) => r.name)).toEqual([...DAG_CONTRACT_ENV]);
+  });
+
+  test('the dev values it quotes are the ones dev synthesizes', () => {
+    const objects = synthPlatform(ENVIRONMENTS.dev);
+    const scheduler = podSpec(find(objects, 'StatefulSet', 'airflow-scheduler')).containers[0];
+    const env = Object.fromEntries((scheduler.env ?? []).map((e: { name: string; value?: string }) => [e.name, e.value]));
+    for (const { name, text } of rows) {
+      const quoted = /\(`([^`]+)`\)/.exec(text)?.[1];
+      if (quoted !== undefined && !quoted.includes('<')) expect([name, quoted]).toEqual([name, env[name]]);
+    }
+  });
+});

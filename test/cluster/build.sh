@@ -86,7 +86,30 @@ if [[ ! -f "$CLUSTER_BIN/.complete" ]]; then
 fi
 echo "BUILD_GO_SECONDS=$((SECONDS - t))"
 
-# --- statsd_exporter (its own cache dir: the coredns/netpol key above stays as it was) -----------------
+# go_tool <name> <module dir> <ldflags> <package> <binary>: builds <package> of the module in
+# test/cluster/<module dir> into $CLUSTER_CACHE/bin/<name>-<hash of go.mod, go.sum, ldflags, Go>/
+# (TOOL_DIR), unless that dir is complete. A tool of its own cache dir, so that adding one leaves the
+# coredns/netpol key above as it was.
+go_tool() {
+  local name="$1" dir="$HERE/$2" ldflags="$3" package="$4" binary="$5" t=$SECONDS
+  TOOL_DIR="$CLUSTER_CACHE/bin/$name-$(cat "$dir/go.mod" "$dir/go.sum" <(echo "ldflags=$ldflags go=$("$GO" env GOVERSION)") | sha256sum | cut -c1-12)"
+  [[ -f "$TOOL_DIR/.complete" ]] && return 0
+  mkdir -p "$TOOL_DIR"
+  exec 9> "$CLUSTER_CACHE/bin/.lock"
+  flock 9
+  if [[ ! -f "$TOOL_DIR/.complete" ]]; then
+    log "building $package"
+    (cd "$dir" && export GOMODCACHE="${E2E_GOMODCACHE:-$E2E_CACHE/gomod}" GOCACHE="${E2E_GOCACHE:-$E2E_CACHE/gocache}" \
+      GOFLAGS="-buildvcs=false -p=${E2E_GO_P:-2}" CGO_ENABLED=0 GOTOOLCHAIN=local \
+      && nice -n 15 "$GO" build -trimpath -ldflags "$ldflags" -o "$TOOL_DIR/$binary" "$package")
+    touch "$TOOL_DIR/.complete"
+    BUILT+=("$name")
+    log "$name built in $((SECONDS - t))s"
+  fi
+  exec 9>&-
+}
+
+# --- statsd_exporter ------------------------------------------------------------------------------------
 # The version info upstream's promu sets (.promu.yml), so `--version` and statsd_exporter_build_info
 # read as upstream's image does: the tag's commit, branch HEAD; the source date as build date (the
 # binary, and so the image's key, stays reproducible).
@@ -98,50 +121,21 @@ STATSD_DATE=20241025-13:47:38                             # that commit's date, 
 STATSD_LDFLAGS="-s -w -X github.com/prometheus/common/version.Version=$STATSD_VERSION"
 STATSD_LDFLAGS+=" -X github.com/prometheus/common/version.Revision=$STATSD_REVISION -X github.com/prometheus/common/version.Branch=HEAD"
 STATSD_LDFLAGS+=" -X github.com/prometheus/common/version.BuildUser=spark-airflow-k8s -X github.com/prometheus/common/version.BuildDate=$STATSD_DATE"
-STATSD_HASH="$(cat "$HERE/statsd/go.mod" "$HERE/statsd/go.sum" <(echo "ldflags=$STATSD_LDFLAGS go=$("$GO" env GOVERSION)") | sha256sum | cut -c1-12)"
-STATSD_BIN="$CLUSTER_CACHE/bin/statsd-$STATSD_HASH"
 t=$SECONDS
-if [[ ! -f "$STATSD_BIN/.complete" ]]; then
-  mkdir -p "$STATSD_BIN"
-  exec 9> "$CLUSTER_CACHE/bin/.lock"
-  flock 9
-  if [[ ! -f "$STATSD_BIN/.complete" ]]; then
-    log "building statsd_exporter v$STATSD_VERSION"
-    (cd "$HERE/statsd" && export GOMODCACHE="${E2E_GOMODCACHE:-$E2E_CACHE/gomod}" GOCACHE="${E2E_GOCACHE:-$E2E_CACHE/gocache}" \
-      GOFLAGS="-buildvcs=false -p=${E2E_GO_P:-2}" CGO_ENABLED=0 GOTOOLCHAIN=local \
-      && nice -n 15 "$GO" build -trimpath -ldflags "$STATSD_LDFLAGS" -o "$STATSD_BIN/statsd_exporter" github.com/prometheus/statsd_exporter)
-    touch "$STATSD_BIN/.complete"
-    BUILT+=(statsd_exporter)
-    log "statsd_exporter built in $((SECONDS - t))s"
-  fi
-  exec 9>&-
-fi
+go_tool statsd statsd "$STATSD_LDFLAGS" github.com/prometheus/statsd_exporter statsd_exporter
+STATSD_BIN="$TOOL_DIR"
 echo "BUILD_STATSD_SECONDS=$((SECONDS - t))"
 
-# --- Traefik: the node's ingress controller (a test tool; its own cache dir) ---------------------------------
-# cmd/traefik of the tagged module; the replace lines of Traefik's own go.mod (test/cluster/traefik).
+# --- Traefik: the node's ingress controller (a test tool) --------------------------------------------------
+# cmd/traefik of the tagged module, with the replace lines of Traefik's own go.mod (traefik/go.mod).
+# Cold: about 8 min, most of it downloading 3 GB of modules (the DNS providers of its ACME client).
 TRAEFIK_VERSION=v3.6.12
 [[ "$(sed -n 's/^require github.com\/traefik\/traefik\/v3 //p' "$HERE/traefik/go.mod")" == "$TRAEFIK_VERSION" ]] \
   || die "traefik/go.mod requires another Traefik than $TRAEFIK_VERSION: update TRAEFIK_VERSION"
 TRAEFIK_LDFLAGS="-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION -X github.com/traefik/traefik/v3/pkg/version.Codename=spark-airflow-k8s"
-TRAEFIK_HASH="$(cat "$HERE/traefik/go.mod" "$HERE/traefik/go.sum" <(echo "ldflags=$TRAEFIK_LDFLAGS go=$("$GO" env GOVERSION)") | sha256sum | cut -c1-12)"
-TRAEFIK_BIN="$CLUSTER_CACHE/bin/traefik-$TRAEFIK_HASH"
 t=$SECONDS
-if [[ ! -f "$TRAEFIK_BIN/.complete" ]]; then
-  mkdir -p "$TRAEFIK_BIN"
-  exec 9> "$CLUSTER_CACHE/bin/.lock"
-  flock 9
-  if [[ ! -f "$TRAEFIK_BIN/.complete" ]]; then
-    log "building traefik $TRAEFIK_VERSION (cold: about 10 min, most of it downloading modules)"
-    (cd "$HERE/traefik" && export GOMODCACHE="${E2E_GOMODCACHE:-$E2E_CACHE/gomod}" GOCACHE="${E2E_GOCACHE:-$E2E_CACHE/gocache}" \
-      GOFLAGS="-buildvcs=false -p=${E2E_GO_P:-2}" CGO_ENABLED=0 GOTOOLCHAIN=local \
-      && nice -n 15 "$GO" build -trimpath -ldflags "$TRAEFIK_LDFLAGS" -o "$TRAEFIK_BIN/traefik" github.com/traefik/traefik/v3/cmd/traefik)
-    touch "$TRAEFIK_BIN/.complete"
-    BUILT+=(traefik)
-    log "traefik built in $((SECONDS - t))s"
-  fi
-  exec 9>&-
-fi
+go_tool traefik traefik "$TRAEFIK_LDFLAGS" github.com/traefik/traefik/v3/cmd/traefik traefik
+TRAEFIK_BIN="$TOOL_DIR"
 echo "BUILD_TRAEFIK_SECONDS=$((SECONDS - t))"
 
 # --- images ---------------------------------------------------------------------------------------------
