@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { containerSecurityContextJson, podSecurityContextJson } from '../../../lib/security';
 import { expect } from './checks';
 import { run } from './kube';
 
@@ -20,13 +21,8 @@ const WEB_PORT = 8000;
 const WEBSECURE_PORT = 8443;
 const PING_PORT = 9000;
 
-const restricted = {
-  runAsNonRoot: true,
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  capabilities: { drop: ['ALL'] },
-  seccompProfile: { type: 'RuntimeDefault' },
-};
+/** Traefik's image user (ours; upstream runs as root): the platform's restricted contexts with it. */
+const RUN_AS = { user: 65532, group: 65532, fsGroup: 65532 };
 
 /** The objects of the controller in `namespace`, running `image`. */
 export function ingressControllerObjects(namespace: string, image: string): object[] {
@@ -63,7 +59,7 @@ export function ingressControllerObjects(namespace: string, image: string): obje
           metadata: { labels },
           spec: {
             serviceAccountName: 'traefik',
-            securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+            securityContext: podSecurityContextJson(RUN_AS),
             containers: [{
               name: 'traefik',
               image,
@@ -86,7 +82,7 @@ export function ingressControllerObjects(namespace: string, image: string): obje
               readinessProbe: { httpGet: { path: '/ping', port: 'ping' }, periodSeconds: 2 },
               livenessProbe: { httpGet: { path: '/ping', port: 'ping' }, periodSeconds: 10 },
               resources: { requests: { cpu: '20m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
-              securityContext: restricted,
+              securityContext: containerSecurityContextJson(RUN_AS),
             }],
           },
         },
