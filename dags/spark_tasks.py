@@ -30,6 +30,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -68,7 +69,14 @@ ENV_EVENT_LOG_CLAIM = "SPARK_EVENT_LOG_CLAIM"
 Kubernetes drivers get it from the application defaults; standalone task pods (the driver runs
 there) mount it at ``EVENT_LOG_MOUNT_PATH``."""
 ENV_EVENT_LOG_DIR = "SPARK_EVENT_LOG_DIR"
-"""``spark.eventLog.dir`` of drivers that mount the claim (``file:/var/spark-events``)."""
+"""``spark.eventLog.dir`` of the drivers: ``file:/var/spark-events`` (the claim) or ``s3a://bucket/prefix``
+(an object store); empty = apps write no event log."""
+ENV_EVENT_LOG_CONF = "SPARK_EVENT_LOG_CONF"
+"""The further Spark confs a driver in its task pod needs to write its event log (the object store's
+``spark.hadoop.fs.s3a.*``), as a JSON object; empty = none."""
+ENV_EVENT_LOG_SECRET = "SPARK_EVENT_LOG_SECRET"
+"""Secret with the object store's ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY``: standalone task
+pods get them as env (Kubernetes drivers from the application defaults); empty = none."""
 
 CONTRACT_ENV_NAMES: tuple[str, ...] = (
     ENV_JOB_IMAGE,
@@ -81,6 +89,8 @@ CONTRACT_ENV_NAMES: tuple[str, ...] = (
     ENV_EXECUTOR_MEMORY,
     ENV_EVENT_LOG_CLAIM,
     ENV_EVENT_LOG_DIR,
+    ENV_EVENT_LOG_CONF,
+    ENV_EVENT_LOG_SECRET,
 )
 
 #: The only parse-time fallbacks (DESIGN.md "Names"). Everything else has no safe default.
@@ -123,6 +133,9 @@ SPARK_METRICS_CONF: Mapping[str, str] = {
 SPARK_UI_PORT = 4040
 #: Where a standalone task pod mounts the event-log claim (lib/spark-history.ts SPARK_EVENT_LOG_MOUNT_PATH).
 EVENT_LOG_MOUNT_PATH = "/var/spark-events"
+#: Keys of the object store's credentials Secret, and the env they become (lib/spark-history.ts
+#: OBJECT_STORE_CREDENTIAL_KEYS): S3A reads them from the environment.
+OBJECT_STORE_CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 ENV_CLI_DRIVER_POD_TEMPLATE = "SPARK_JOB_DRIVER_POD_TEMPLATE"
 ENV_CLI_EXECUTOR_POD_TEMPLATE = "SPARK_JOB_EXECUTOR_POD_TEMPLATE"
 
@@ -173,6 +186,19 @@ K8S_OWNED_CONFS = frozenset(
 Target = Literal["k8s", "standalone"]
 
 
+def parse_event_log_conf(value: str | None) -> dict[str, str]:
+    """SPARK_EVENT_LOG_CONF: a JSON object of Spark confs (``spark.*`` keys, string values), or nothing."""
+    if not value:
+        return {}
+    try:
+        conf = json.loads(value)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{ENV_EVENT_LOG_CONF} is not JSON ({err}): {value[:200]!r}") from None
+    if not isinstance(conf, dict) or not all(isinstance(k, str) and k.startswith("spark.") and isinstance(v, str) for k, v in conf.items()):
+        raise ValueError(f"{ENV_EVENT_LOG_CONF} must be a JSON object of Spark confs (\"spark.*\" keys, string values): {value[:200]!r}")
+    return conf
+
+
 def _missing_marker(name: str) -> str:
     return f"unset-{name.lower().replace('_', '-')}"
 
@@ -191,6 +217,8 @@ class SparkPlatform:
     executor_memory: str | None = None
     event_log_claim: str | None = None
     event_log_dir: str | None = None
+    event_log_conf: Mapping[str, str] = field(default_factory=dict)
+    event_log_secret: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SparkPlatform:
@@ -214,6 +242,8 @@ class SparkPlatform:
             executor_memory=get(ENV_EXECUTOR_MEMORY),
             event_log_claim=get(ENV_EVENT_LOG_CLAIM),
             event_log_dir=get(ENV_EVENT_LOG_DIR),
+            event_log_conf=parse_event_log_conf(get(ENV_EVENT_LOG_CONF)),
+            event_log_secret=get(ENV_EVENT_LOG_SECRET),
         )
 
     def missing(self, *names: str) -> list[str]:
@@ -518,10 +548,13 @@ class SparkApp:
             # driver's own and its executors'; only a scraper the NetworkPolicies admit reaches them.
             for key, value in SPARK_METRICS_CONF.items():
                 conf.setdefault(key, value)
-            if self.platform is not None and self.platform.event_log_claim and self.platform.event_log_dir:
-                # The driver runs in the task pod, which mounts the history server's claim.
+            if self.platform is not None and self.platform.event_log_dir:
+                # The driver runs in the task pod, which mounts the history server's claim or has
+                # the object store's credentials.
                 conf.setdefault("spark.eventLog.enabled", "true")
                 conf.setdefault("spark.eventLog.dir", self.platform.event_log_dir)
+                for key, value in self.platform.event_log_conf.items():
+                    conf.setdefault(key, value)
         if self.target == "k8s":
             p = self.platform
             assert p is not None
@@ -633,6 +666,14 @@ class SparkApp:
                 field_env("POD_NAMESPACE", "metadata.namespace"),
                 field_env("POD_IP", "status.podIP"),
             ]
+            if p.event_log_dir and p.event_log_secret:
+                kwargs["env_vars"] += [
+                    k8s.V1EnvVar(
+                        name=key,
+                        value_from=k8s.V1EnvVarSource(secret_key_ref=k8s.V1SecretKeySelector(name=p.event_log_secret, key=key)),
+                    )
+                    for key in OBJECT_STORE_CREDENTIAL_KEYS
+                ]
             if p.event_log_claim and p.event_log_dir:
                 kwargs["volumes"].append(
                     k8s.V1Volume(

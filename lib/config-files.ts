@@ -66,3 +66,19 @@ export function renderIni(sections: Readonly<Record<string, Readonly<Record<stri
     return `[${section}]\n${lines.join('\n')}\n`;
   }).join('\n');
 }
+
+/** Escapes text for an XML element's content. */
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+/**
+ * A Hadoop `*-site.xml` (`core-site.xml`): one `<property>` per entry, names in sorted order
+ * (deterministic output). Hadoop's `Configuration` reads it from the classpath (Spark puts
+ * SPARK_CONF_DIR there).
+ */
+export function renderHadoopSite(entries: Readonly<Record<string, string>>): string {
+  const properties = Object.keys(entries).sort()
+    .map((name) => `  <property><name>${escapeXml(name)}</name><value>${escapeXml(entries[name])}</value></property>`);
+  return ['<?xml version="1.0" encoding="UTF-8"?>', '<configuration>', ...properties, '</configuration>', ''].join('\n');
+}

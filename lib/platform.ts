@@ -13,7 +13,7 @@ import { checkDns1123Label, checkPinnedImage, isIpv4Cidr, IssueCollector, Valida
 import { IMAGES, KUBERNETES_VERSION } from './versions';
 import { SecretBootstrap } from './secret-bootstrap';
 import { IngressControllerOptions, resolveIngressController, UiIngressOptions } from './ingress';
-import { resolveSparkHistoryServer, SPARK_EVENT_LOG_DIR, SparkHistoryServer, SparkHistoryServerProps } from './spark-history';
+import { resolveSparkHistoryServer, SparkHistoryServer, SparkHistoryServerProps } from './spark-history';
 
 /** A Pod Security Standard level. */
 export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
@@ -50,7 +50,8 @@ export type PlatformAirflowOptions = Omit<AirflowProps, 'namespace' | 'jobsNames
  */
 export interface PlatformHistoryOptions extends Omit<SparkHistoryServerProps, 'namespace'> {
   /**
-   * Every application writes its event log to the claim and the history server serves them.
+   * Every application writes its event log (to the claim or the object store) and the history
+   * server serves them.
    * When false (or when `history` is not set at all), applications write no event log.
    * @default true (when `history` is set)
    */
@@ -84,9 +85,9 @@ export interface PlatformConfig {
   /** @default - the SparkCluster defaults (UI not exposed) */
   readonly spark?: PlatformSparkOptions;
   /**
-   * The Spark history server and the event-log claim every driver writes to. Drivers cannot start
-   * until that claim is bound, so it is opt-in: set it (`{}` for the defaults) where the cluster
-   * has a StorageClass for it.
+   * The Spark history server and where every driver writes its event log: a claim (drivers cannot
+   * start until it is bound, so history is opt-in: set it, `{}` for the defaults, where the cluster
+   * has a StorageClass for it) or an object store (`eventLog.objectStore`, credentials from a Secret).
    * @default - none: no history server, no event logs
    */
   readonly history?: PlatformHistoryOptions;
@@ -151,6 +152,8 @@ export const DAG_CONTRACT_ENV = [
   'SPARK_EXECUTOR_MEMORY',
   'SPARK_EVENT_LOG_CLAIM',
   'SPARK_EVENT_LOG_DIR',
+  'SPARK_EVENT_LOG_CONF',
+  'SPARK_EVENT_LOG_SECRET',
 ] as const;
 
 /** Default namespace name (from the original single-file setup). */
@@ -184,7 +187,7 @@ export function validatePlatformConfig(raw: PlatformConfig): void {
   issues.addAll('spark', spark.issues.filter((i) => i.field !== 'namespace'));
   const airflow = resolveAirflow({ ...airflowProps(config), dagEnvironment: {} });
   issues.addAll('airflow', airflow.issues.filter((i) => i.field !== 'namespace' && i.field !== 'jobsNamespace'));
-  const history = config.history === undefined || config.history.enabled === false ? undefined : resolveSparkHistoryServer({ ...config.history, namespace: jobsNamespace });
+  const history = config.history === undefined || config.history.enabled === false ? undefined : resolveSparkHistoryServer(historyProps(config, jobsNamespace));
   if (config.history?.enabled !== undefined && typeof config.history.enabled !== 'boolean') issues.add('history.enabled', config.history.enabled, 'must be true or false');
   if (history) issues.addAll('history', history.issues.filter((i) => i.field !== 'namespace'));
   if (config.monitoring !== undefined) issues.addAll('monitoring', resolveMonitoring(config.monitoring).issues);
@@ -347,8 +350,10 @@ export class SparkAirflowPlatform extends Chart {
     // The standalone submit task pods (jobs namespace) run their drivers against the cluster.
     this.spark.allowClients({ name: 'spark-standalone-tasks', labels: TASK_POD_LABELS.standalone, namespace: jobsNamespaceName });
     if (props.config.history !== undefined && props.config.history.enabled !== false) {
-      const { enabled: _enabled, ...historyProps } = props.config.history;
-      this.history = new SparkHistoryServer(this, 'SparkHistory', { ...historyProps, namespace: jobsNamespaceName });
+      this.history = new SparkHistoryServer(this, 'SparkHistory', historyProps(props.config, jobsNamespaceName));
+      // Drivers that write to an object store reach it: Kubernetes drivers and standalone task pods.
+      this.history.allowEventLogWriters({ ...SPARK_K8S_PODS.driver, namespace: jobsNamespaceName });
+      this.history.allowEventLogWriters({ name: 'spark-standalone-tasks', labels: TASK_POD_LABELS.standalone, namespace: jobsNamespaceName });
     }
     const sparkAuth = this.spark.config.authentication;
     // Their drivers authenticate with the cluster's secret: a copy in the jobs namespace, so no
@@ -377,9 +382,12 @@ export class SparkAirflowPlatform extends Chart {
       SPARK_AUTH_SECRET_NAME: sparkAuth.enabled ? sparkAuth.secretName : '',
       // One executor per worker gets all the heap the memory arithmetic leaves (the default 1g may not fit).
       SPARK_EXECUTOR_MEMORY: `${this.spark.memoryPlan.workerMemoryMiB}m`,
-      // Drivers that run in their task pod (standalone) mount the claim and write there; empty = no event logs.
-      SPARK_EVENT_LOG_CLAIM: this.history?.config.eventLog.claimName ?? '',
-      SPARK_EVENT_LOG_DIR: this.history ? SPARK_EVENT_LOG_DIR : '',
+      // Drivers that run in their task pod (standalone) mount the claim, or get the object store's
+      // confs and credentials, and write there; all empty = no event logs.
+      SPARK_EVENT_LOG_CLAIM: this.history?.claim?.name ?? '',
+      SPARK_EVENT_LOG_DIR: this.history?.eventLogDir ?? '',
+      SPARK_EVENT_LOG_CONF: eventLogConf(this.history),
+      SPARK_EVENT_LOG_SECRET: this.history?.credentialsSecretName ?? '',
     };
     this.dagEnvironment = dagEnvironment;
     this.airflow = new Airflow(this, 'Airflow', { ...airflowProps(props.config), dagEnvironment, statsd: props.config.monitoring !== undefined });
@@ -411,4 +419,24 @@ export class SparkAirflowPlatform extends Chart {
     if (this.airflow.statsdPods) monitoring.add({ pods: this.airflow.statsdPods, portName: 'metrics', port: AIRFLOW_PORTS.statsdMetrics, paths: ['/metrics'], service: this.airflow.statsdPods.name });
     return monitoring;
   }
+}
+
+/**
+ * The history server's props in the platform: in the jobs namespace; with an object store, on the
+ * environment's job image (it carries the S3A connector) unless `history.image` says otherwise.
+ */
+function historyProps(config: PlatformConfig, jobsNamespace: string): SparkHistoryServerProps {
+  const { enabled: _enabled, ...props } = config.history ?? {};
+  const image = props.image ?? (props.eventLog?.objectStore !== undefined && config.jobImage !== undefined ? config.jobImage : undefined);
+  return { ...props, namespace: jobsNamespace, ...(image !== undefined ? { image } : {}) };
+}
+
+/**
+ * SPARK_EVENT_LOG_CONF: the Spark confs besides spark.eventLog.* that a driver in its task pod
+ * needs to write its event log (the S3A settings), as a JSON object with sorted keys; empty when
+ * there are none.
+ */
+function eventLogConf(history: SparkHistoryServer | undefined): string {
+  const conf = Object.fromEntries(Object.entries(history?.clientConf ?? {}).filter(([key]) => !key.startsWith('spark.eventLog.')).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return Object.keys(conf).length > 0 ? JSON.stringify(conf) : '';
 }

@@ -15,6 +15,15 @@ export const SPARK_SCALA_VERSION = '2.13';
 /** Java runtime inside the Spark image. */
 export const SPARK_JAVA_VERSION = '17';
 
+/**
+ * Hadoop of the Spark distribution (hadoop-client-api in /opt/spark/jars). The job image's S3A
+ * connector (hadoop-aws, job/connectors/pom.xml) must be this version.
+ */
+export const HADOOP_VERSION = '3.4.2';
+
+/** AWS SDK for Java v2 that HADOOP_VERSION was built and tested with (its hadoop-project pom): the S3A connector's SDK. */
+export const AWS_SDK_V2_VERSION = '2.29.52';
+
 /** Kubernetes API version the manifests target (cdk8s-plus-28). */
 export const KUBERNETES_VERSION = '1.28';
 

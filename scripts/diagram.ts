@@ -133,6 +133,9 @@ export function mermaid(config: PlatformConfig): string {
   });
   lines.push('  apiserver[("Kubernetes API server")]');
   lines.push('  outside(("outside the cluster"))');
+  // the object store of the event logs (lib/spark-history.ts allowEventLogWriters names its policies)
+  const storeFlows = policies.filter((p) => p.metadata.name.endsWith('-to-event-log-store-egress'));
+  if (storeFlows.length > 0) lines.push('  eventlogs[("object store: Spark event logs")]');
   // Who runs as which ServiceAccount, and which pods each creates (launch path).
   for (const w of workloads) {
     const sa = podSpecOf(w)?.serviceAccountName;
@@ -183,7 +186,8 @@ export function mermaid(config: PlatformConfig): string {
       for (const peer of rule.to ?? []) {
         if (!peer.ipBlock) continue;
         const api = (rule.ports ?? []).some((x: Obj) => x.port === 443 || x.port === 6443) && !(rule.ports ?? []).some((x: Obj) => x.port === 22);
-        for (const s of targets) edges.add(`  ${s} -- "${ports(rule.ports)}" --> ${api ? 'apiserver' : 'outside'}`);
+        const to = storeFlows.includes(p) ? 'eventlogs' : api ? 'apiserver' : 'outside';
+        for (const s of targets) edges.add(`  ${s} -- "${ports(rule.ports)}" --> ${to}`);
       }
     }
   }

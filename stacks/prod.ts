@@ -20,9 +20,15 @@ export const prod: PlatformConfig = {
     // prod supplies its own spark-auth Secret (Pulumi secret config or an external secret manager).
     authentication: { bootstrap: false },
   },
-  // Event logs on the cluster's ReadWriteMany class (NFS here): every driver mounts the claim.
   history: {
-    eventLog: { storageClassName: 'nfs-client' },
+    // Event logs in the company's S3-compatible store (path-style, its own endpoint and addresses).
+    // The Secret spark-event-log-s3 in the jobs namespace holds AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+    eventLog: {
+      objectStore: {
+        url: 's3a://spark-events/prod', endpoint: 'https://s3.storage.example.com', pathStyleAccess: true,
+        cidr: '10.0.80.0/24', credentialsSecretName: 'spark-event-log-s3',
+      },
+    },
     ui: { ingress: { host: 'spark-history.example.com', className: 'nginx', tlsSecretName: 'spark-history-tls' } },
   },
   // The cluster's Prometheus operator (kube-prometheus-stack) picks up our monitors by this label.

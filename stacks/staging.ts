@@ -13,9 +13,10 @@ export const staging: PlatformConfig = {
     worker: { resources: { cpu: { request: '2', limit: '2' }, memory: { request: '4Gi', limit: '4Gi' } } },
     ui: { expose: false, ingress: { host: 'spark.staging.example.com', className: 'nginx', tlsSecretName: 'spark-ui-tls' } },
   },
-  // Event logs on the cluster's ReadWriteMany class (NFS here): every driver mounts the claim.
   history: {
-    eventLog: { storageClassName: 'nfs-client' },
+    // Event logs in S3 (the bucket exists; the history server creates the prefix). The Secret
+    // spark-event-log-s3 in the jobs namespace holds AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+    eventLog: { objectStore: { url: 's3a://example-spark-events/staging', region: 'eu-west-1', credentialsSecretName: 'spark-event-log-s3' } },
     ui: { ingress: { host: 'spark-history.staging.example.com', className: 'nginx', tlsSecretName: 'spark-history-tls' } },
   },
   // The cluster's Prometheus operator (kube-prometheus-stack) picks up our monitors by this label.

@@ -125,8 +125,15 @@ describe.each(Object.keys(ENVIRONMENTS))('Airflow in %s', (env) => {
       SPARK_POD_TEMPLATES_CONFIGMAP: 'spark-pod-templates',
       SPARK_AUTH_SECRET_NAME: 'spark-auth',
       SPARK_EXECUTOR_MEMORY: { dev: '768m', staging: '2816m', prod: '13614m' }[env],
-      SPARK_EVENT_LOG_CLAIM: 'spark-events',
-      SPARK_EVENT_LOG_DIR: 'file:/var/spark-events',
+      ...(env === 'dev'
+        ? { SPARK_EVENT_LOG_CLAIM: 'spark-events', SPARK_EVENT_LOG_DIR: 'file:/var/spark-events', SPARK_EVENT_LOG_CONF: '', SPARK_EVENT_LOG_SECRET: '' }
+        : {
+          // the object store: no claim; its S3A settings and credentials Secret instead
+          SPARK_EVENT_LOG_CLAIM: '',
+          SPARK_EVENT_LOG_DIR: ENVIRONMENTS[env].history?.eventLog?.objectStore?.url,
+          SPARK_EVENT_LOG_CONF: expect.stringContaining('"spark.hadoop.fs.s3a.endpoint.region":'),
+          SPARK_EVENT_LOG_SECRET: 'spark-event-log-s3',
+        }),
     });
     expect(inventory(objects)).toEqual(expect.arrayContaining(['ServiceAccount/spark-submitter (spark-clu-jobs)', 'ServiceAccount/spark-driver (spark-clu-jobs)', 'ConfigMap/spark-pod-templates (spark-clu-jobs)', 'Service/spark-master']));
   });

@@ -82,20 +82,96 @@ describe.each(Object.keys(ENVIRONMENTS))('the Spark history server in %s', (env)
   const server = find(objects, 'Deployment', 'spark-history');
   const spec = podSpec(server);
   const [container] = spec.containers;
+  const conf = properties(find(objects, 'ConfigMap', 'spark-history-conf').data['spark-defaults.conf']);
+  const defaults = properties(find(objects, 'ConfigMap', 'spark-pod-templates').data['spark-defaults.conf']);
+  const airflowEnv = Object.fromEntries(podSpec(find(objects, 'StatefulSet', 'airflow-scheduler')).containers[0].env.map((e: K8sObject) => [e.name, e.value]));
 
-  test('serves the event-log claim of the jobs namespace, where the drivers write', () => {
+  test('in the jobs namespace, where the drivers write; logs cleaned after 7 days', () => {
     expect(server.metadata.namespace).toBe(JOBS);
-    const claim = find(objects, 'PersistentVolumeClaim', 'spark-events');
-    expect(claim.metadata.namespace).toBe(JOBS);
-    expect(claim.spec.accessModes).toEqual([env === 'dev' ? 'ReadWriteOnce' : 'ReadWriteMany']);
-    const mount = container.volumeMounts.find((m: K8sObject) => m.mountPath === '/var/spark-events');
-    expect(spec.volumes.find((v: K8sObject) => v.name === mount.name).persistentVolumeClaim.claimName).toBe('spark-events');
-    const conf = properties(find(objects, 'ConfigMap', 'spark-history-conf').data['spark-defaults.conf']);
-    expect(conf['spark.history.fs.logDirectory']).toBe(SPARK_EVENT_LOG_DIR);
     expect(conf['spark.history.fs.cleaner.enabled']).toBe('true');
     expect(conf['spark.history.fs.cleaner.maxAge']).toBe('7d');
     expect(container.args).toEqual(['org.apache.spark.deploy.history.HistoryServer', '--properties-file', '/etc/spark/spark-defaults.conf']);
   });
+
+  if (env === 'dev') {
+    test('dev: serves the event-log claim, which Kubernetes drivers mount (application defaults) and standalone ones learn from the DAG contract', () => {
+      const claim = find(objects, 'PersistentVolumeClaim', 'spark-events');
+      expect(claim.metadata.namespace).toBe(JOBS);
+      expect(claim.spec.accessModes).toEqual(['ReadWriteOnce']);
+      const mount = container.volumeMounts.find((m: K8sObject) => m.mountPath === '/var/spark-events');
+      expect(spec.volumes.find((v: K8sObject) => v.name === mount.name).persistentVolumeClaim.claimName).toBe('spark-events');
+      expect(conf['spark.history.fs.logDirectory']).toBe(SPARK_EVENT_LOG_DIR);
+      const volume = 'spark.kubernetes.driver.volumes.persistentVolumeClaim.spark-events';
+      expect(defaults).toMatchObject({
+        'spark.eventLog.enabled': 'true',
+        'spark.eventLog.dir': 'file:/var/spark-events',
+        [`${volume}.options.claimName`]: 'spark-events',
+        [`${volume}.mount.path`]: '/var/spark-events',
+        [`${volume}.mount.readOnly`]: 'false',
+      });
+      expect(Object.keys(defaults).filter((k) => k.includes('s3a') || k.includes('secretKeyRef'))).toEqual([]);
+      expect([airflowEnv.SPARK_EVENT_LOG_CLAIM, airflowEnv.SPARK_EVENT_LOG_DIR, airflowEnv.SPARK_EVENT_LOG_CONF, airflowEnv.SPARK_EVENT_LOG_SECRET]).toEqual(['spark-events', 'file:/var/spark-events', '', '']);
+      expect(spec.initContainers ?? []).toEqual([]);
+    });
+  } else {
+    const store = ENVIRONMENTS[env].history?.eventLog?.objectStore;
+    test(`${env}: event logs in the object store (${store?.url}), no claim; credentials from the Secret, never in the manifests`, () => {
+      expect(store).toBeDefined();
+      expect(objects.filter((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.namespace === JOBS)).toEqual([]);
+      expect(container.volumeMounts.map((m: K8sObject) => m.mountPath).sort()).toEqual(['/etc/spark', '/tmp']);
+      expect(conf['spark.history.fs.logDirectory']).toBe(store?.url);
+      const site = find(objects, 'ConfigMap', 'spark-history-conf').data['core-site.xml'] as string;
+      const hadoop = Object.fromEntries([...site.matchAll(/<name>([^<]+)<\/name><value>([^<]*)<\/value>/g)].map((m) => [m[1], m[2]]));
+      expect(hadoop).toEqual({
+        'fs.s3a.aws.credentials.provider': 'software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider',
+        'fs.s3a.endpoint.region': store?.region ?? 'us-east-1',
+        'fs.s3a.path.style.access': String(store?.pathStyleAccess ?? false),
+        ...(store?.endpoint ? { 'fs.s3a.endpoint': store.endpoint } : {}),
+      });
+      // the server and the step that creates the prefix read the keys from the Secret
+      const init = spec.initContainers[0];
+      expect(init.name).toBe('create-log-directory');
+      expect(init.args).toEqual(['org.apache.hadoop.fs.FsShell', '-mkdir', '-p', store?.url]);
+      expect(init.image).toBe(container.image);
+      expect(container.image).toMatch(/spark-job:/);
+      for (const c of [container, init]) {
+        const secretEnv = c.env.filter((e: K8sObject) => e.valueFrom?.secretKeyRef).map((e: K8sObject) => `${e.name}=${e.valueFrom.secretKeyRef.name}:${e.valueFrom.secretKeyRef.key}`);
+        expect(secretEnv).toEqual(['AWS_ACCESS_KEY_ID=spark-event-log-s3:AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY=spark-event-log-s3:AWS_SECRET_ACCESS_KEY']);
+        expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+        expect(c.resources.limits.memory).toBeDefined();
+      }
+      // Kubernetes drivers: the same settings and the Secret's keys as env (spark-submit's secretKeyRef)
+      expect(defaults).toMatchObject({
+        'spark.eventLog.enabled': 'true',
+        'spark.eventLog.dir': store?.url,
+        'spark.hadoop.fs.s3a.endpoint.region': hadoop['fs.s3a.endpoint.region'],
+        'spark.hadoop.fs.s3a.path.style.access': hadoop['fs.s3a.path.style.access'],
+        'spark.kubernetes.driver.secretKeyRef.AWS_ACCESS_KEY_ID': 'spark-event-log-s3:AWS_ACCESS_KEY_ID',
+        'spark.kubernetes.driver.secretKeyRef.AWS_SECRET_ACCESS_KEY': 'spark-event-log-s3:AWS_SECRET_ACCESS_KEY',
+      });
+      expect(Object.keys(defaults).filter((k) => k.includes('persistentVolumeClaim.spark-events'))).toEqual([]);
+      // standalone task pods: the DAG contract
+      expect(airflowEnv.SPARK_EVENT_LOG_CLAIM).toBe('');
+      expect(airflowEnv.SPARK_EVENT_LOG_DIR).toBe(store?.url);
+      expect(airflowEnv.SPARK_EVENT_LOG_SECRET).toBe('spark-event-log-s3');
+      const contractConf = JSON.parse(airflowEnv.SPARK_EVENT_LOG_CONF) as Record<string, string>;
+      expect(contractConf).toEqual(Object.fromEntries(Object.entries(hadoop).map(([k, v]) => [`spark.hadoop.${k}`, v])));
+      expect(Object.keys(contractConf)).toEqual(Object.keys(contractConf).sort());
+    });
+
+    test(`${env}: the history server, Kubernetes drivers and standalone task pods (only) reach the store's addresses on its port`, () => {
+      const port = store?.endpoint?.startsWith('http://') ? 80 : Number(/:(\d+)$/.exec(store?.endpoint ?? '')?.[1] ?? 443);
+      const egress = objects.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name.endsWith('-to-event-log-store-egress'));
+      expect(egress.map((p) => p.metadata.name).sort()).toEqual(['spark-driver-to-event-log-store-egress', 'spark-history-to-event-log-store-egress', 'spark-standalone-tasks-to-event-log-store-egress']);
+      for (const policy of egress) {
+        expect(policy.metadata.namespace).toBe(JOBS);
+        expect(policy.spec.policyTypes).toEqual(['Egress']);
+        expect(policy.spec.egress).toEqual([{ to: [{ ipBlock: { cidr: store?.cidr ?? '0.0.0.0/0' } }], ports: [{ port, protocol: 'TCP' }] }]);
+      }
+      const history = egress.find((p) => p.metadata.name.startsWith('spark-history'));
+      expect(selects(history?.spec.podSelector.matchLabels, podLabels(server))).toBe(true);
+    });
+  }
 
   test('port 18080 with probes on the REST API, its Service selects it, no token, restricted', () => {
     expect(container.ports).toEqual([{ containerPort: 18080, name: 'http' }]);
@@ -110,21 +186,6 @@ describe.each(Object.keys(ENVIRONMENTS))('the Spark history server in %s', (env)
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(container.resources.requests).toBeDefined();
   });
-
-  test('Kubernetes drivers mount the claim and log there (application defaults); standalone ones learn it from the DAG contract', () => {
-    const defaults = properties(find(objects, 'ConfigMap', 'spark-pod-templates').data['spark-defaults.conf']);
-    const volume = 'spark.kubernetes.driver.volumes.persistentVolumeClaim.spark-events';
-    expect(defaults).toMatchObject({
-      'spark.eventLog.enabled': 'true',
-      'spark.eventLog.dir': 'file:/var/spark-events',
-      [`${volume}.options.claimName`]: 'spark-events',
-      [`${volume}.mount.path`]: '/var/spark-events',
-      [`${volume}.mount.readOnly`]: 'false',
-    });
-    const scheduler = podSpec(find(objects, 'StatefulSet', 'airflow-scheduler')).containers[0];
-    const env_ = Object.fromEntries(scheduler.env.map((e: K8sObject) => [e.name, e.value]));
-    expect([env_.SPARK_EVENT_LOG_CLAIM, env_.SPARK_EVENT_LOG_DIR]).toEqual(['spark-events', 'file:/var/spark-events']);
-  });
 });
 
 describe('the history server options', () => {
@@ -133,7 +194,7 @@ describe('the history server options', () => {
     expect(objects.filter((o) => o.metadata.name?.startsWith('spark-history') || o.metadata.name === 'spark-events')).toEqual([]);
     expect(find(objects, 'ConfigMap', 'spark-pod-templates').data['spark-defaults.conf']).not.toContain('eventLog');
     const scheduler = podSpec(find(objects, 'StatefulSet', 'airflow-scheduler')).containers[0];
-    expect(scheduler.env.filter((e: K8sObject) => e.name.startsWith('SPARK_EVENT_LOG')).map((e: K8sObject) => e.value)).toEqual(['', '']);
+    expect(scheduler.env.filter((e: K8sObject) => e.name.startsWith('SPARK_EVENT_LOG')).map((e: K8sObject) => e.value)).toEqual(['', '', '', '']);
   });
 
   test('ReadWriteMany needs a named StorageClass (most default classes offer ReadWriteOnce only)', () => {
@@ -158,6 +219,44 @@ describe('the history server options', () => {
     ]);
     expect(messageOf({ environment: 'dev', network: NETWORK, spark: { ui: { expose: true, nodePort: 30002 } }, history: { eventLog: { accessMode: 'ReadWriteOnce' }, ui: { expose: true } } }))
       .toContain('history.ui.nodePort = 30002: must be unique within the environment; spark.ui.nodePort already uses it');
+  });
+});
+
+describe('the event-log object store options', () => {
+  const store = { url: 's3a://events/spark', credentialsSecretName: 'event-log-s3' };
+  test('the job image (with the S3A connector) by default, the environment\'s own when it sets one; the history image when given', () => {
+    const image = (config: Partial<PlatformConfig>) => podSpec(find(synthPlatform({ environment: 'dev', network: NETWORK, ...config }), 'Deployment', 'spark-history')).containers[0].image;
+    expect(image({ history: { eventLog: { objectStore: store } } })).toBe('ghcr.io/spark-airflow-k8s/spark-job:4.1.2-0.1.0');
+    expect(image({ jobImage: 'registry.example.com/spark-job:4.1.2-7', history: { eventLog: { objectStore: store } } })).toBe('registry.example.com/spark-job:4.1.2-7');
+    expect(image({ jobImage: 'registry.example.com/spark-job:4.1.2-7', history: { image: 'registry.example.com/history:4.1.2-1', eventLog: { objectStore: store } } })).toBe('registry.example.com/history:4.1.2-1');
+    expect(image({ history: { eventLog: { accessMode: 'ReadWriteOnce' } } })).toBe('apache/spark:4.1.2-scala2.13-java17-python3-ubuntu');
+  });
+
+  test('a plain http endpoint is reached on port 80, an explicit port on that port', () => {
+    const ports = (endpoint: string) => synthPlatform({ environment: 'dev', network: NETWORK, history: { eventLog: { objectStore: { ...store, endpoint, pathStyleAccess: true } } } })
+      .filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name.endsWith('-to-event-log-store-egress')).map((p) => p.spec.egress[0].ports[0].port);
+    expect(ports('http://minio.storage')).toEqual([80, 80, 80]);
+    expect(ports('http://192.168.10.5:9000')).toEqual([9000, 9000, 9000]);
+  });
+
+  test('bad values are named with what is allowed; a claim field beside the store is refused', () => {
+    const message = messageOf({
+      environment: 'dev', network: NETWORK,
+      history: { eventLog: { size: '5Gi', objectStore: { url: 's3://Events/logs/', credentialsSecretName: 'Bad_Name', endpoint: 'https://s3.example.com/path', region: 'EU West', pathStyleAccess: 'yes' as never, cidr: '10.0.0.0/33' } } },
+    });
+    expect(message.split('\n').slice(1)).toEqual([
+      '  - history.eventLog.size = "5Gi": must not be set with eventLog.objectStore (the event logs go to the object store, there is no claim)',
+      '  - history.eventLog.objectStore.url = "s3://Events/logs/": must use the s3a:// scheme (Hadoop\'s S3A connector), e.g. "s3a://my-bucket/spark-events"',
+      '  - history.eventLog.objectStore.credentialsSecretName = "Bad_Name": must name the Secret with the keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (a DNS-1123 subdomain)',
+      '  - history.eventLog.objectStore.endpoint = "https://s3.example.com/path": must be http(s)://<host>[:<port>] with no path, e.g. "https://s3.eu-west-1.amazonaws.com" or "http://minio.storage:9000"',
+      '  - history.eventLog.objectStore.region = "EU West": must be a region name of lower-case letters, digits and "-", e.g. "eu-west-1"',
+      '  - history.eventLog.objectStore.pathStyleAccess = "yes": must be true or false',
+      '  - history.eventLog.objectStore.cidr = "10.0.0.0/33": must be an IPv4 CIDR of the store\'s addresses, e.g. "10.0.80.0/24" ("0.0.0.0/0" for any)',
+    ]);
+    for (const url of ['s3a://events/', 's3a://ev', 's3a://events//x', 's3a://events/a/../b', 's3a://events/a b']) {
+      expect(messageOf({ environment: 'dev', network: NETWORK, history: { eventLog: { objectStore: { ...store, url } } } })).toContain(`history.eventLog.objectStore.url = ${JSON.stringify(url)}: must be s3a://<bucket>`);
+    }
+    expect(messageOf({ environment: 'dev', network: NETWORK, history: { eventLog: { objectStore: { ...store, endpoint: 'http://s3.example.com:70000' } } } })).toContain('history.eventLog.objectStore.endpoint = "http://s3.example.com:70000"');
   });
 });
 

@@ -27,9 +27,8 @@ const BOOTSTRAP = [
   'RoleBinding/secrets-bootstrap (spark-clu-jobs)',
 ];
 const JOBS = 'spark-clu-jobs';
-/** The history server sits next to the event-log claim the drivers write (the jobs namespace). */
+/** The history server sits where the drivers run (the jobs namespace); in dev next to the event-log claim they write. */
 const HISTORY = [
-  `PersistentVolumeClaim/spark-events (${JOBS})`,
   `ConfigMap/spark-history-conf (${JOBS})`,
   `Deployment/spark-history (${JOBS})`,
   `Service/spark-history-ui (${JOBS})`,
@@ -75,7 +74,7 @@ const MONITORS = [
 ];
 /** The (kind, name) inventory of each environment without its NetworkPolicies (see security.test.ts), in manifest order. */
 const EXPECTED_INVENTORY: Record<string, string[]> = {
-  dev: [...NAMESPACES, ...SPARK, ...BOOTSTRAP, ...HISTORY, ...SPARK_ON_K8S, ...POSTGRES, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS, ...STATSD],
+  dev: [...NAMESPACES, ...SPARK, ...BOOTSTRAP, `PersistentVolumeClaim/spark-events (${JOBS})`, ...HISTORY, ...SPARK_ON_K8S, ...POSTGRES, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS, ...STATSD],
   staging: [...NAMESPACES, ...SPARK, INGRESS.spark, ...BOOTSTRAP, ...HISTORY, INGRESS.history, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS_WITH_BUDGETS, INGRESS.airflow, ...STATSD, ...MONITORS],
   prod: [...NAMESPACES, ...SPARK, INGRESS.spark, ...HISTORY, INGRESS.history, ...SPARK_ON_K8S, 'Job/airflow-db-migrate-<hash>', ...COMPONENTS_WITH_BUDGETS, INGRESS.airflow, ...STATSD, ...MONITORS],
 };
@@ -94,12 +93,15 @@ describe.each(ENV_NAMES)('environment %s', (env) => {
       else expect([`${o.kind}/${o.metadata.name}`, o.metadata.namespace]).toEqual([`${o.kind}/${o.metadata.name}`, o.metadata.namespace === JOBS ? JOBS : 'spark-clu']);
     }
     // No workload, Service or Secret-bearing object of the platform in the jobs namespace, but the
-    // history server next to the event-log claim the drivers write (it holds no Secret, no token),
-    // and the monitors of the drivers ...
-    const history = [...HISTORY, INGRESS.history].map((i) => i.replace(` (${JOBS})`, ''));
+    // history server where the drivers write their event logs (it holds no token, and no Secret
+    // but the object store's credentials), and the monitors of the drivers ...
+    const history = [`PersistentVolumeClaim/spark-events (${JOBS})`, ...HISTORY, INGRESS.history].map((i) => i.replace(` (${JOBS})`, ''));
     expect(inJobs.filter((o) => !['NetworkPolicy', 'Role', 'RoleBinding', 'ServiceAccount', 'ConfigMap', 'PodMonitor'].includes(o.kind) && !history.includes(`${o.kind}/${o.metadata.name}`))).toEqual([]);
     const server = podSpec(find(objects, 'Deployment', 'spark-history'));
-    expect([server.automountServiceAccountToken, server.serviceAccountName, JSON.stringify(server).includes('secret')]).toEqual([false, undefined, false]);
+    expect([server.automountServiceAccountToken, server.serviceAccountName]).toEqual([false, undefined]);
+    const secretsUsed = new Set([...JSON.stringify(server).matchAll(/"secretKeyRef":\{"key":"[^"]+","name":"([^"]+)"/g)].map((m) => m[1]));
+    expect([...secretsUsed]).toEqual(env === 'dev' ? [] : ['spark-event-log-s3']);
+    expect(JSON.stringify(server)).not.toMatch(/"secret":\{|secretRef/); // no Secret volume, no envFrom
     // ... and every ServiceAccount there is one that user-code pods run as.
     expect(inJobs.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name).sort()).toEqual(['spark-driver', 'spark-submitter']);
     expect(inJobs.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual(['spark-history-conf', 'spark-pod-templates']);

@@ -29,13 +29,16 @@ const SECRETS = {
   sparkAuthSecret: 'plain-spark-auth-secret-value',
   airflowPostgresPassword: 'pl@in pg/password',
   airflowDatabaseUrl: 'postgresql+psycopg2://airflow:plain-db-password@db.example.internal:5432/airflow',
+  eventLogAccessKeyId: 'PLAINEVENTLOGACCESSKEY',
+  eventLogSecretAccessKey: 'plain-event-log-secret-access-key',
 } as const;
 
-/** The secret config a stack needs (its database kind decides which database key). */
+/** The secret config a stack needs (its database kind decides which database key; an object store adds its keys). */
 function secretConfig(stack: string): Record<string, string> {
   const external = ENVIRONMENTS[stack].airflow?.database instanceof ExternalDatabase;
-  const { airflowPostgresPassword, airflowDatabaseUrl, ...common } = SECRETS;
-  return external ? { ...common, airflowDatabaseUrl } : { ...common, airflowPostgresPassword };
+  const { airflowPostgresPassword, airflowDatabaseUrl, eventLogAccessKeyId, eventLogSecretAccessKey, ...common } = SECRETS;
+  const store: Record<string, string> = ENVIRONMENTS[stack].history?.eventLog?.objectStore ? { eventLogAccessKeyId, eventLogSecretAccessKey } : {};
+  return { ...common, ...(external ? { airflowDatabaseUrl } : { airflowPostgresPassword }), ...store };
 }
 
 interface Registration {
@@ -198,8 +201,11 @@ function pulumiSecretIdentities(config: PlatformConfig): string[] {
   const ns = config.namespace?.name ?? 'spark-clu';
   const names = ['airflow-secrets', 'spark-auth'];
   if (config.airflow?.database instanceof ExternalDatabase) names.push(config.airflow.database.options.secretName);
-  // the standalone task pods of the jobs namespace mount their own copy of the Spark secret
-  return [...names.map((n) => `v1|Secret|${ns}|${n}`), `v1|Secret|${config.jobsNamespace?.name ?? 'spark-clu-jobs'}|spark-auth`];
+  const jobs = config.jobsNamespace?.name ?? 'spark-clu-jobs';
+  // the standalone task pods of the jobs namespace mount their own copy of the Spark secret; the
+  // event logs' object store credentials are read there too
+  const store = config.history?.eventLog?.objectStore;
+  return [...names.map((n) => `v1|Secret|${ns}|${n}`), `v1|Secret|${jobs}|spark-auth`, ...(store ? [`v1|Secret|${jobs}|${store.credentialsSecretName}`] : [])];
 }
 
 /** Every (Secret, key) the objects reference: env secretKeyRef and secret volumes' items. */
@@ -317,6 +323,11 @@ describe.each(['dev', 'staging', 'prod'])('stack %s', (stack) => {
     expect(airflow['api-secret-key']).toBe(SECRETS.airflowApiSecretKey);
     expect(airflow['jwt-secret']).toBe(SECRETS.airflowJwtSecret);
     expect(data.get('spark-auth')).toEqual({ secret: SECRETS.sparkAuthSecret });
+    if (ENVIRONMENTS[stack].history?.eventLog?.objectStore) {
+      expect(data.get('spark-event-log-s3')).toEqual({ AWS_ACCESS_KEY_ID: SECRETS.eventLogAccessKeyId, AWS_SECRET_ACCESS_KEY: SECRETS.eventLogSecretAccessKey });
+    } else {
+      expect(data.has('spark-event-log-s3')).toBe(false);
+    }
     if (ENVIRONMENTS[stack].airflow?.database instanceof ExternalDatabase) {
       expect(data.get('airflow-database')).toEqual({ connection: SECRETS.airflowDatabaseUrl });
       expect(Object.keys(airflow).sort()).toEqual(['admin-password', 'api-secret-key', 'fernet-key', 'jwt-secret']);
@@ -481,6 +492,7 @@ describe('secrets', () => {
     ['staging', 'airflowDatabaseUrl'],
     ['prod', 'airflowFernetKey'],
     ['prod', 'sparkAuthSecret'],
+    ['staging', 'eventLogSecretAccessKey'],
   ])('stack %s fails without %s, naming the key and the command that sets it', async (stack, key) => {
     const config = secretConfig(stack);
     delete config[key];
@@ -492,7 +504,7 @@ describe('secrets', () => {
 
   test('reports every missing secret at once', async () => {
     const run = await runStack('staging', {});
-    for (const key of ['airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'airflowAdminPassword', 'sparkAuthSecret', 'airflowDatabaseUrl']) {
+    for (const key of ['airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'airflowAdminPassword', 'sparkAuthSecret', 'airflowDatabaseUrl', 'eventLogAccessKeyId', 'eventLogSecretAccessKey']) {
       expect(run.error?.message).toContain(`spark-airflow:${key} is required`);
     }
   });
@@ -507,6 +519,12 @@ describe('secrets', () => {
     const run = await runStack('prod', { ...secretConfig('prod'), airflowPostgresPassword: 'x' });
     expect(run.error?.message).toContain('spark-airflow:airflowPostgresPassword is set but unused');
   });
+
+  test('object-store keys where the event logs are on a claim (dev) are reported as unused', async () => {
+    const run = await runStack('dev', { ...secretConfig('dev'), eventLogAccessKeyId: 'x', eventLogSecretAccessKey: 'y' });
+    expect(run.error?.message).toContain('spark-airflow:eventLogAccessKeyId is set but unused: environment "dev" writes no event logs to an object store');
+    expect(run.error?.message).toContain('spark-airflow:eventLogSecretAccessKey is set but unused');
+  });
 });
 
 test('an unknown stack fails, listing dev, staging and prod', async () => {
@@ -519,6 +537,7 @@ test('the config keys are a contract: their names never change silently', () => 
     'kubeContext', 'sparkImage', 'airflowImage', 'jobImage', 'sparkMasterResources', 'sparkWorkerResources', 'airflowResources',
     'sparkUiExpose', 'sparkUiNodePort', 'airflowUiExpose', 'airflowUiNodePort', 'airflowExecutor', 'apiServerCidr',
     'airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'airflowAdminPassword', 'sparkAuthSecret', 'airflowPostgresPassword', 'airflowDatabaseUrl',
+    'eventLogAccessKeyId', 'eventLogSecretAccessKey',
   ]);
 });
 
@@ -554,7 +573,7 @@ describe('Pulumi project and stack files', () => {
 test('sparkAuthSecret is required only while Spark authenticates', () => {
   expect(requiredSecretKeys(ENVIRONMENTS.prod)).toContain('sparkAuthSecret');
   const noAuth: PlatformConfig = { ...ENVIRONMENTS.prod, spark: { ...ENVIRONMENTS.prod.spark, authentication: { enabled: false } } };
-  expect(requiredSecretKeys(noAuth)).toEqual(['airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'airflowAdminPassword', 'airflowDatabaseUrl']);
+  expect(requiredSecretKeys(noAuth)).toEqual(['airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'airflowAdminPassword', 'airflowDatabaseUrl', 'eventLogAccessKeyId', 'eventLogSecretAccessKey']);
 });
 
 test('applyOverrides switches the secrets bootstrap off and leaves the typed config untouched', () => {

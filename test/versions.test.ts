@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { IMAGES, JOB_CLI_VERSION, SPARK_VERSION, TEST_IMAGES } from '../lib';
+import { AWS_SDK_V2_VERSION, HADOOP_VERSION, IMAGES, JOB_CLI_VERSION, SPARK_VERSION, TEST_IMAGES } from '../lib';
 
 const ROOT = path.resolve(__dirname, '..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -24,6 +24,20 @@ describe('one Spark version everywhere', () => {
   test('the pyspark the job tests run a real spark-submit with is the same version', () => {
     const pin = /^PYSPARK_VERSION=([0-9.]+)$/m.exec(read('job/scripts/ensure-tools.sh'));
     expect(pin?.[1]).toBe(SPARK_VERSION);
+  });
+});
+
+describe('the job image\'s S3A connector matches the Spark image\'s Hadoop', () => {
+  const pom = read('job/connectors/pom.xml');
+  const property = (name: string) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(pom)?.[1];
+
+  test('hadoop-aws is HADOOP_VERSION, the SDK modules AWS_SDK_V2_VERSION', () => {
+    expect(property('hadoop.version')).toBe(HADOOP_VERSION);
+    expect(property('aws-sdk-v2.version')).toBe(AWS_SDK_V2_VERSION);
+    // every dependency takes its version from those two properties
+    const versions = [...pom.matchAll(/<dependency>[\s\S]*?<version>([^<]+)<\/version>[\s\S]*?<\/dependency>/g)].map((m) => m[1]);
+    expect(versions.length).toBe(4);
+    expect(new Set(versions)).toEqual(new Set(['${hadoop.version}', '${aws-sdk-v2.version}']));
   });
 });
 

@@ -55,6 +55,9 @@ test('copies the bundle, the example apps and the wrapper that exist in the buil
   expect(dockerfile).toContain('dist/spark-job.js /opt/spark-job/spark-job.js');
   expect(dockerfile).toContain('apps/ /opt/spark-job/apps/');
   expect(dockerfile).toContain('docker/spark-job /usr/local/bin/spark-job');
+  // the S3A connector on Spark's classpath (npm run connectors resolves it; not committed)
+  expect(dockerfile).toMatch(/^COPY --chmod=0644 connectors\/jars\/ \/opt\/spark\/jars\/$/m);
+  expect(readFileSync(join(root, '.dockerignore'), 'utf8')).toMatch(/^!connectors\/jars\/$/m);
   expect(existsSync(join(root, 'dist', 'spark-job.js'))).toBe(true);
   expect(existsSync(join(root, 'apps', 'pi.py'))).toBe(true);
   expect(statSync(join(root, 'docker', 'spark-job')).mode & 0o111).not.toBe(0);

@@ -60,6 +60,8 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
   { key: 'sparkAuthSecret', type: 'secret', target: 'Secret <spark.authentication.secretName> (spark-auth), key secret', description: 'shared secret of Spark RPC authentication and encryption; required unless spark.authentication.enabled is false' },
   { key: 'airflowPostgresPassword', type: 'secret', target: 'Secret airflow-secrets, keys postgres-password and sql-alchemy-conn', description: 'password of the in-cluster PostgreSQL; required when the environment uses AirflowDatabase.inCluster() (dev)' },
   { key: 'airflowDatabaseUrl', type: 'secret', target: 'Secret <database.secretName> (airflow-database), key <database.secretKey> (connection)', description: 'SQLAlchemy URL of the external database; required when the environment uses AirflowDatabase.external() (staging, prod)' },
+  { key: 'eventLogAccessKeyId', type: 'secret', target: 'Secret <history.eventLog.objectStore.credentialsSecretName> (jobs namespace), key AWS_ACCESS_KEY_ID', description: 'access key of the object store the Spark event logs go to; required when the environment sets history.eventLog.objectStore (staging, prod)' },
+  { key: 'eventLogSecretAccessKey', type: 'secret', target: 'Secret <history.eventLog.objectStore.credentialsSecretName> (jobs namespace), key AWS_SECRET_ACCESS_KEY', description: 'secret key of that object store user; required with eventLogAccessKeyId' },
 ];
 
 /** The full `spark-airflow:<key>` name of a key. */
@@ -309,9 +311,14 @@ export function sparkAuthenticationEnabled(config: PlatformConfig): boolean {
   return config.spark?.authentication?.enabled ?? true;
 }
 
+/** Whether the config's Spark event logs go to an object store (whose credentials Pulumi supplies). */
+export function eventLogObjectStore(config: PlatformConfig): boolean {
+  return config.history !== undefined && config.history.enabled !== false && config.history.eventLog?.objectStore !== undefined;
+}
+
 /**
  * The secret config keys a config needs: the database one depends on where Airflow's database
- * lives, and the Spark one on whether Spark authenticates.
+ * lives, the Spark one on whether Spark authenticates, the event-log ones on an object store.
  */
 export function requiredSecretKeys(config: PlatformConfig): string[] {
   const external = config.airflow?.database instanceof ExternalDatabase;
@@ -319,6 +326,7 @@ export function requiredSecretKeys(config: PlatformConfig): string[] {
     'airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'airflowAdminPassword',
     ...(sparkAuthenticationEnabled(config) ? ['sparkAuthSecret'] : []),
     external ? 'airflowDatabaseUrl' : 'airflowPostgresPassword',
+    ...(eventLogObjectStore(config) ? ['eventLogAccessKeyId', 'eventLogSecretAccessKey'] : []),
   ];
 }
 
@@ -346,11 +354,13 @@ export function checkSecrets(stack: string, config: PlatformConfig, source: Conf
   if (admin !== undefined && admin !== '' && admin.length < MIN_ADMIN_PASSWORD_LENGTH) {
     problems.push(`${fullKey('airflowAdminPassword')} (value not shown) must be at least ${MIN_ADMIN_PASSWORD_LENGTH} characters, e.g. from \`openssl rand -base64 24\``);
   }
-  const unused = ['airflowDatabaseUrl', 'airflowPostgresPassword', 'sparkAuthSecret'].filter((k) => !required.includes(k) && source.get(k) !== undefined);
+  const unused = ['airflowDatabaseUrl', 'airflowPostgresPassword', 'sparkAuthSecret', 'eventLogAccessKeyId', 'eventLogSecretAccessKey'].filter((k) => !required.includes(k) && source.get(k) !== undefined);
   for (const key of unused) {
     const why = key === 'sparkAuthSecret'
       ? 'Spark authentication is disabled (spark.authentication.enabled false)'
-      : `uses ${config.airflow?.database instanceof ExternalDatabase ? 'an external' : 'the in-cluster'} database`;
+      : key.startsWith('eventLog')
+        ? 'writes no event logs to an object store (history.eventLog.objectStore is not set)'
+        : `uses ${config.airflow?.database instanceof ExternalDatabase ? 'an external' : 'the in-cluster'} database`;
     problems.push(`${fullKey(key)} is set but unused: environment "${config.environment}" ${why}; remove it with \`pulumi config rm ${fullKey(key)} -s ${stack}\``);
   }
   if (problems.length > 0) throw new StackConfigError(stack, problems);

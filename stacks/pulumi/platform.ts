@@ -38,6 +38,10 @@ export interface PlatformSecrets {
   readonly airflowDatabaseUrl?: pulumi.Input<string>;
   /** For an environment with the in-cluster PostgreSQL. */
   readonly airflowPostgresPassword?: pulumi.Input<string>;
+  /** Access key of the event logs' object store (`history.eventLog.objectStore`). */
+  readonly eventLogAccessKeyId?: pulumi.Input<string>;
+  /** Secret key of the event logs' object store. */
+  readonly eventLogSecretAccessKey?: pulumi.Input<string>;
 }
 
 /** Arguments of {@link Platform}. */
@@ -171,6 +175,12 @@ export class Platform extends pulumi.ComponentResource {
       secrets.push(secret('spark-auth', auth.secretName, { [SPARK_AUTH_SECRET_KEY]: s.sparkAuthSecret }));
       // The standalone task pods in the jobs namespace mount the same secret (never read across).
       secrets.push(secret('spark-auth-jobs', auth.secretName, { [SPARK_AUTH_SECRET_KEY]: s.sparkAuthSecret }, chart.jobsNamespaceName));
+    }
+    const storeSecret = chart.history?.credentialsSecretName;
+    if (storeSecret !== undefined) {
+      if (s.eventLogAccessKeyId === undefined || s.eventLogSecretAccessKey === undefined) throw new Error('Platform: event logs in an object store need secrets.eventLogAccessKeyId and secrets.eventLogSecretAccessKey');
+      // In the jobs namespace: drivers, standalone task pods and the history server read it there.
+      secrets.push(secret('event-log-store', storeSecret, { AWS_ACCESS_KEY_ID: s.eventLogAccessKeyId, AWS_SECRET_ACCESS_KEY: s.eventLogSecretAccessKey }, chart.jobsNamespaceName));
     }
     return secrets;
   }

@@ -57,6 +57,8 @@ export function deployStack(): Platform {
     sparkAuthSecret: optionalSecret('sparkAuthSecret'),
     airflowDatabaseUrl: optionalSecret('airflowDatabaseUrl'),
     airflowPostgresPassword: optionalSecret('airflowPostgresPassword'),
+    eventLogAccessKeyId: optionalSecret('eventLogAccessKeyId'),
+    eventLogSecretAccessKey: optionalSecret('eventLogSecretAccessKey'),
   };
   const provider = overrides.kubeContext !== undefined ? new k8s.Provider('kubernetes', { context: overrides.kubeContext }) : undefined;
   return new Platform('spark-airflow', { config, secrets }, provider ? { providers: [provider] } : {});

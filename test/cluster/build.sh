@@ -10,6 +10,8 @@
 #   netpol           test/cluster/netpol (sigs.k8s.io/kube-network-policies v0.8.0)
 #   statsd_exporter  test/cluster/statsd (github.com/prometheus/statsd_exporter v0.28.0), own cache dir
 #   traefik          test/cluster/traefik (github.com/traefik/traefik/v3 v3.6.12): the ingress controller
+#   versitygw        test/cluster/versitygw (github.com/versity/versitygw v1.8.0): the S3 server of the
+#                    object-store check, run on the host (no image)
 #   images           test/cluster/images/build.sh (stand-ins, the job image from job/Dockerfile)
 #
 # Go binaries go to $CLUSTER_CACHE/bin/<hash of the modules and this recipe>/; a complete dir is
@@ -33,7 +35,7 @@ if [[ -z "${GO:-}" ]]; then
 fi
 
 # --- Debian packages ------------------------------------------------------------------------------
-PACKAGES=(containerd runc containernetworking-plugins iptables nftables conntrack buildah mmdebstrap etcd-server iproute2 util-linux)
+PACKAGES=(containerd runc containernetworking-plugins iptables nftables conntrack buildah mmdebstrap etcd-server iproute2 util-linux maven)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -137,6 +139,15 @@ t=$SECONDS
 go_tool traefik traefik "$TRAEFIK_LDFLAGS" github.com/traefik/traefik/v3/cmd/traefik traefik
 TRAEFIK_BIN="$TOOL_DIR"
 echo "BUILD_TRAEFIK_SECONDS=$((SECONDS - t))"
+
+# --- versitygw: an S3 server for the event logs in an object store (a test tool, on the host) ----------
+VERSITYGW_VERSION=v1.8.0
+[[ "$(sed -n 's/^require github.com\/versity\/versitygw //p' "$HERE/versitygw/go.mod")" == "$VERSITYGW_VERSION" ]] \
+  || die "versitygw/go.mod requires another versitygw than $VERSITYGW_VERSION: update VERSITYGW_VERSION"
+t=$SECONDS
+go_tool versitygw versitygw "-s -w -X main.Version=$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw versitygw
+echo "VERSITYGW=$TOOL_DIR/versitygw"
+echo "BUILD_VERSITYGW_SECONDS=$((SECONDS - t))"
 
 # --- images ---------------------------------------------------------------------------------------------
 t=$SECONDS

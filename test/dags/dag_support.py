@@ -65,6 +65,9 @@ SAMPLE_ENV: dict[str, str] = {
     spark_tasks.ENV_EXECUTOR_MEMORY: "1234m",
     spark_tasks.ENV_EVENT_LOG_CLAIM: "test-spark-events",
     spark_tasks.ENV_EVENT_LOG_DIR: "file:/var/spark-events",
+    # event logs on the claim above: no object store (test_spark_standalone.py sets one)
+    spark_tasks.ENV_EVENT_LOG_CONF: "",
+    spark_tasks.ENV_EVENT_LOG_SECRET: "",
 }
 for _name in spark_tasks.CONTRACT_ENV_NAMES:
     os.environ.pop(_name, None)

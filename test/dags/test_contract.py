@@ -102,8 +102,18 @@ def test_components_set_exactly_the_contract_names_dags_read(env):
             f"only in manifests: {sorted(names - set(spark_tasks.CONTRACT_ENV_NAMES))}, "
             f"only in dags/: {sorted(set(spark_tasks.CONTRACT_ENV_NAMES) - names)}"
         )
-        for name, value in contract_env_of(container).items():
-            assert value.strip(), f"{env}/{component}: {name} is empty"
+        values = contract_env_of(container)
+        # event logs go to the claim or to an object store: the other's variables are empty
+        store = values[spark_tasks.ENV_EVENT_LOG_SECRET].strip() != ""
+        optional = {spark_tasks.ENV_EVENT_LOG_CLAIM} if store else {spark_tasks.ENV_EVENT_LOG_CONF, spark_tasks.ENV_EVENT_LOG_SECRET}
+        for name, value in values.items():
+            if name in optional:
+                assert value == "", f"{env}/{component}: {name} = {value!r} beside {'an object store' if store else 'a claim'}"
+            else:
+                assert value.strip(), f"{env}/{component}: {name} is empty"
+        if store:
+            conf = spark_tasks.parse_event_log_conf(values[spark_tasks.ENV_EVENT_LOG_CONF])
+            assert values[spark_tasks.ENV_EVENT_LOG_DIR].startswith("s3a://") and conf, f"{env}: {values}"
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -315,6 +325,12 @@ def test_network_policies_let_the_dag_task_pods_do_their_work(env):
         # Default deny selects every pod; the task pods may reach DNS and the API server.
         assert {53, 443, 6443} <= _allowed_ports(policies, labels, "Egress"), f"{env}: {task.task_id} {labels}"
     run = standalone.get_task("submit")
+    # the object store of the event logs (staging, prod) is its own flow, to the store's addresses
+    store = [p for p in policies if p["metadata"]["name"] == "spark-standalone-tasks-to-event-log-store-egress"]
+    if env != "dev":
+        assert store and _allowed_ports(store, run.labels, "Egress") == {443}, f"{env}: the standalone driver writes its event log to the store"
+        assert all(peer.get("ipBlock") for rule in store[0]["spec"]["egress"] for peer in rule["to"])
+    policies = [p for p in policies if p not in store]
     egress = _allowed_ports(policies, run.labels, "Egress")
     ingress = _allowed_ports(policies, run.labels, "Ingress")
     assert {53, 7077} <= egress, "the standalone driver registers with the master"

@@ -94,6 +94,53 @@ def test_without_a_history_server_no_event_log_and_no_claim():
     assert all(v.name != "event-logs" for v in app.submit_task().volumes)
 
 
+STORE_ENV = {
+    **SAMPLE_ENV,
+    spark_tasks.ENV_EVENT_LOG_CLAIM: "",
+    spark_tasks.ENV_EVENT_LOG_DIR: "s3a://test-bucket/events",
+    spark_tasks.ENV_EVENT_LOG_CONF: '{"spark.hadoop.fs.s3a.endpoint":"http://store.test:9000","spark.hadoop.fs.s3a.path.style.access":"true"}',
+    spark_tasks.ENV_EVENT_LOG_SECRET: "test-store-keys",
+}
+
+
+def test_driver_writes_its_event_log_to_an_object_store_with_the_secrets_keys():
+    platform = spark_tasks.SparkPlatform.from_env(STORE_ENV)
+    app = spark_tasks.SparkApp(app_name="x", application="local:///x.py", target="standalone", platform=platform)
+    args = app.spark_submit_arguments()
+    for conf in (
+        "spark.eventLog.enabled=true",
+        "spark.eventLog.dir=s3a://test-bucket/events",
+        "spark.hadoop.fs.s3a.endpoint=http://store.test:9000",
+        "spark.hadoop.fs.s3a.path.style.access=true",
+    ):
+        assert conf in args
+    task = app.submit_task()
+    assert all(v.name != "event-logs" for v in task.volumes)
+    refs = {e.name: (e.value_from.secret_key_ref.name, e.value_from.secret_key_ref.key) for e in task.env_vars if e.value_from and e.value_from.secret_key_ref}
+    assert refs["AWS_ACCESS_KEY_ID"] == ("test-store-keys", "AWS_ACCESS_KEY_ID")
+    assert refs["AWS_SECRET_ACCESS_KEY"] == ("test-store-keys", "AWS_SECRET_ACCESS_KEY")
+    assert all(e.value is None for e in task.env_vars if e.name.startswith("AWS_"))
+    # the XCom sidecar gets no credentials
+    spec = pod_of(task)["spec"]
+    assert all(not (c.get("env") or []) or all(not e["name"].startswith("AWS_") for e in c["env"]) for c in spec["containers"][1:])
+
+
+def test_an_app_conf_wins_over_the_object_stores():
+    platform = spark_tasks.SparkPlatform.from_env(STORE_ENV)
+    app = spark_tasks.SparkApp(app_name="x", application="local:///x.py", target="standalone", platform=platform, conf={"spark.hadoop.fs.s3a.path.style.access": "false"})
+    args = app.spark_submit_arguments()
+    assert "spark.hadoop.fs.s3a.path.style.access=false" in args and "spark.hadoop.fs.s3a.path.style.access=true" not in args
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["{not json", '["spark.a", "b"]', '{"fs.s3a.endpoint": "x"}', '{"spark.a": 1}'],
+)
+def test_a_malformed_event_log_conf_is_refused_naming_the_variable(value):
+    with pytest.raises(ValueError, match=spark_tasks.ENV_EVENT_LOG_CONF):
+        spark_tasks.SparkPlatform.from_env({**STORE_ENV, spark_tasks.ENV_EVENT_LOG_CONF: value})
+
+
 def test_an_app_may_turn_its_event_log_off():
     platform = spark_tasks.SparkPlatform.from_env(SAMPLE_ENV)
     app = spark_tasks.SparkApp(app_name="x", application="local:///x.py", target="standalone", platform=platform, conf={"spark.eventLog.enabled": "false"})

@@ -42,7 +42,7 @@ log() { echo "[cluster/images] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 sha() { sha256sum | cut -c1-16; }
 
-for tool in buildah mmdebstrap npm python3 gcc; do
+for tool in buildah mmdebstrap npm python3 gcc mvn; do
   command -v "$tool" >/dev/null || die "$tool is missing (test/cluster/build.sh installs it from Debian)"
 done
 
@@ -212,10 +212,17 @@ build node "$NODE_IMAGE" "$NODE_KEY" node_image
 grep -vF " $NODE_IMAGE" "$OUT.tmp" > "$OUT.tmp2" || true; mv "$OUT.tmp2" "$OUT.tmp"
 
 # --- job: job/Dockerfile itself, FROM the stand-ins ------------------------------------------------------
+# Its build context needs the S3A connector (job/connectors/jars, from Maven): hadoop-aws must be
+# the Hadoop of the Spark distribution, or S3A fails at run time with NoSuchMethodError.
+SPARK_AIRFLOW_CACHE="$CACHE" bash "$ROOT/job/scripts/fetch-connectors.sh"
+HADOOP_VERSION="$(cd "$ROOT" && node -p 'require("./build/lib/versions").HADOOP_VERSION')"
+[[ -f "$SPARK_HOME_SRC/jars/hadoop-client-api-$HADOOP_VERSION.jar" ]] \
+  || die "the Spark distribution has no hadoop-client-api-$HADOOP_VERSION.jar (HADOOP_VERSION in lib/versions.ts): $(cd "$SPARK_HOME_SRC/jars" && ls hadoop-client-api-*.jar)"
+[[ -f "$ROOT/job/connectors/jars/hadoop-aws-$HADOOP_VERSION.jar" ]] || die "job/connectors/jars lacks hadoop-aws-$HADOOP_VERSION.jar"
 job_image() {
   bud "$JOB_IMAGE" "$ROOT/job" -f "$ROOT/job/Dockerfile" --build-arg "SPARK_IMAGE=$SPARK_IMAGE" --build-arg "NODE_IMAGE=$NODE_IMAGE"
 }
-JOB_KEY="$( { echo "$RECIPE $SPARK_KEY $NODE_KEY $JOB_IMAGE"; cd "$ROOT/job" && find Dockerfile dist/spark-job.js apps docker -type f | sort | xargs sha256sum; } | sha)"
+JOB_KEY="$( { echo "$RECIPE $SPARK_KEY $NODE_KEY $JOB_IMAGE"; cd "$ROOT/job" && find Dockerfile dist/spark-job.js apps docker connectors/jars -type f | sort | xargs sha256sum; } | sha)"
 build job "$JOB_IMAGE" "$JOB_KEY" job_image
 # Both archives hold every layer of their image, the job image's include its base's.
 spark_mib="$(du -m "$ARCHIVES/spark-$SPARK_KEY.tar" | cut -f1)"

@@ -6,7 +6,7 @@
  * Environment: KUBECONFIG, NODE_IP (node.sh env), CLUSTER_DIST (default dist/dev).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect as tcpConnect } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -16,6 +16,7 @@ import { apiStatus, connect, PodRecorder, run, runPod, type Cluster, type SeenPo
 import { INGRESS_CLASS, installIngressController, selfSignedCertificate, uninstallIngressController, viaIngress } from './ingress-controller';
 import { argValue, containers, envValue, find, loadManifests, nodePort, one, type K8sObject } from './manifests';
 import { TEST_IMAGES } from '../../../lib/versions';
+import { startObjectStore, type ObjectStore } from './object-store';
 import { ensureNamespace, evict, expectMetric, installMonitoringCrds, masterJson, podIp, scrape, scraperNamespace, watchAvailability, type HistoryApp, type Scraped } from './day-two';
 
 const DIST = resolve(process.env.CLUSTER_DIST ?? 'dist/dev');
@@ -24,6 +25,8 @@ const MINUTE = 60_000;
 /** Where the staging-shaped variant's ingress controller (Traefik) runs, and the hosts of its Ingresses. */
 const CONTROLLER_NAMESPACE = 'sak-ingress';
 const HOSTS = { spark: 'spark.sak.test', history: 'spark-history.sak.test', airflow: 'airflow.sak.test' } as const;
+/** The variant's event logs: an S3 server on the host (outside the cluster), the Secret with its keys. */
+const STORE = { port: 9000, bucket: 'spark-events', prefix: 'staging-shaped', secret: 'spark-event-log-s3' } as const;
 
 interface Platform {
   readonly objects: K8sObject[];
@@ -671,8 +674,14 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
   let migration = '';
   let historyCa = '';
   let controllerInstalled: Promise<void> | undefined;
+  let store: ObjectStore | undefined;
   try {
     await checks.run(applied, async () => {
+      // the event logs go to an object store, with its keys in a Secret the operator creates
+      store = await startObjectStore(process.env.VERSITYGW, NODE_IP, STORE.port, [STORE.bucket]);
+      const credentials = { apiVersion: 'v1', kind: 'Secret', metadata: { name: STORE.secret, namespace: p.jobsNamespace }, type: 'Opaque', stringData: { AWS_ACCESS_KEY_ID: store.accessKeyId, AWS_SECRET_ACCESS_KEY: store.secretAccessKey } };
+      const created = await run('kubectl', ['apply', '-f', '-'], MINUTE, JSON.stringify(credentials));
+      expect(created.code === 0, `creating the Secret ${STORE.secret}: ${created.stderr}`);
       await installMonitoringCrds(resolve('lib/imports/crds'));
       // the node's ingress controller, as an operator installs one; it comes up while the variant rolls out
       await ensureNamespace(cluster, CONTROLLER_NAMESPACE);
@@ -692,7 +701,9 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
         // history server over HTTPS on an explicit class, the others on the default class
         `  network: { ...dev.network, ingressController: { namespace: ${JSON.stringify(CONTROLLER_NAMESPACE)} } },`,
         `  spark: { ...dev.spark, ui: { ...dev.spark.ui, ingress: { host: ${JSON.stringify(HOSTS.spark)} } } },`,
-        `  history: { ...dev.history, ui: { expose: false, ingress: { host: ${JSON.stringify(HOSTS.history)}, className: ${JSON.stringify(INGRESS_CLASS)}, tlsSecretName: 'spark-history-tls' } } },`,
+        `  history: { ...dev.history, ui: { expose: false, ingress: { host: ${JSON.stringify(HOSTS.history)}, className: ${JSON.stringify(INGRESS_CLASS)}, tlsSecretName: 'spark-history-tls' } },`,
+        // the event logs in the S3 server on the host: the egress policies open its address only
+        `    eventLog: { objectStore: ${JSON.stringify({ url: `s3a://${STORE.bucket}/${STORE.prefix}`, endpoint: `http://${NODE_IP}:${STORE.port}`, pathStyleAccess: true, cidr: `${NODE_IP}/32`, credentialsSecretName: STORE.secret })} } },`,
         '  monitoring: { ...dev.monitoring, prometheusOperator: true } } },',
         `  ${JSON.stringify(dir)});`,
       ].join('\n');
@@ -743,6 +754,44 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
       await expectLoginRefused(p, 'admin', `${password}x`);
       await expectPasswordNotLogged(p, password);
       expect(!jobLog.stdout.includes(password), 'the admin password is in the migration Job\'s log');
+    }, [applied]);
+
+    await checks.run(`event logs in an object store (staging, prod): both DAGs' apps write them to s3a://${STORE.bucket}/${STORE.prefix} with the Secret's keys, the history server lists them from there; the store refuses unsigned requests, and a jobs pod without the flow cannot reach it`, async () => {
+      const s3 = store as ObjectStore;
+      const client = new AirflowClient(p.airflowUi);
+      await client.login('admin', await readAdminPassword(p));
+      // both at once: nothing else runs meanwhile, and the standalone app mostly waits for its executor
+      const runs = { spark_on_kubernetes: startRun(client, 'spark_on_kubernetes', runId('s3')), spark_standalone: startRun(client, 'spark_standalone', runId('s3')) };
+      const ids: string[] = [];
+      for (const [dag, started] of Object.entries(runs)) {
+        const r = await started.done;
+        if (r.error) throw r.error;
+        if (r.state !== 'success') throw new CheckFailure(`${dag} run ${started.id} ended ${r.state}:\n${await tasksSummary(client, dag, started.id)}\nstore log:\n${s3.log().slice(-1500)}`);
+        checks.time(`object store: ${dag} trigger to success`, r.seconds);
+        const xcom = await client.returnValue(dag, started.id, 'submit') as Record<string, unknown>;
+        expect(typeof xcom.appId === 'string' && xcom.appId !== '', `${dag}: XCom has no appId: ${JSON.stringify(xcom)}`);
+        ids.push(xcom.appId as string);
+      }
+      // Spark's rolling event log: a directory per app, renamed out of .inprogress when the app ends
+      for (const id of ids) {
+        const dir = join(s3.root, STORE.bucket, STORE.prefix, `eventlog_v2_${id}`);
+        const files = (() => { try { return readdirSync(dir); } catch { return []; } })();
+        expect(files.includes(`appstatus_${id}`) && files.some((f) => f.startsWith('events_1_')), `${dir} in the store holds ${JSON.stringify(files)}, expected a completed event log (appstatus_${id}, events_1_*)`);
+      }
+      const server = await podIp(cluster, p.jobsNamespace, { 'app.kubernetes.io/component': 'history-server' });
+      const listed = await waitFor(`${ids.join(' and ')} completed in the history server (from the store)`, 2 * MINUTE, async (state) => {
+        const list = await getJson<HistoryApp[]>(`http://${server.ip}:18080/api/v1/applications`);
+        state.last = list.map((a) => `${a.id}:${a.attempts.map((x) => x.completed).join('/')}`).join(', ');
+        return ids.every((id) => list.some((a) => a.id === id && a.attempts.every((x) => x.completed))) ? list : undefined;
+      });
+      // the dev apps were on the claim: this server reads the store only
+      expect(listed.length === ids.length, `the history server lists ${listed.length} apps, expected only the ${ids.length} written to the store: ${listed.map((a) => a.id).join(', ')}`);
+      const unsigned = await fetch(`${s3.endpoint}/${STORE.bucket}/${STORE.prefix}/`, { signal: AbortSignal.timeout(5000) });
+      expect(unsigned.status === 403, `an unsigned GET of the bucket: HTTP ${unsigned.status}, expected 403`);
+      const url = `${s3.endpoint}/${STORE.bucket}/`;
+      const probe = await scrape(cluster, p.jobsNamespace, 'probe-no-store-flow', p.jobImage, [url], 5);
+      expect(probe.get(url)?.error && probe.get(url)?.status === undefined, `a jobs pod that no flow names reached the store: ${JSON.stringify(probe.get(url))}`);
+      checks.info(`object store ${s3.endpoint}: ${ids.join(', ')} written under s3a://${STORE.bucket}/${STORE.prefix}, listed by the history server; unsigned request 403; a jobs pod without the flow: ${probe.get(url)?.error}`);
     }, [applied]);
 
     // The drain (it waits for replacement pods) and the read-only checks of the variant, at once
@@ -835,6 +884,7 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
     ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    await store?.stop();
     if (controllerInstalled) {
       await checks.run('the ingress controller is uninstalled (its namespace, class and cluster role)', async () => {
         await controllerInstalled?.catch(() => undefined);
