@@ -311,10 +311,13 @@ export class SparkHistoryServer extends Construct {
     // server and the Hadoop shell that creates the prefix alike.
     const files: Record<string, string> = { 'spark-defaults.conf': conf, ...(log.kind === 'objectStore' ? { 'core-site.xml': renderHadoopSite(this.hadoopConf) } : {}) };
     const confMap = new kplus.ConfigMap(this, 'Conf', { metadata: meta(`${c.name}-conf`), data: files });
-    const credentials: Record<string, kplus.EnvValue> = {};
+    // With an object store: its keys from the Secret, and SPARK_CONF_DIR, which spark-class puts on
+    // the classpath, so that Hadoop finds core-site.xml (the Hadoop shell fails without it).
+    const storeEnv: Record<string, kplus.EnvValue> = {};
     if (log.kind === 'objectStore') {
       const secret = kplus.Secret.fromSecretName(this, 'ObjectStoreCredentials', log.credentialsSecretName);
-      for (const key of OBJECT_STORE_CREDENTIAL_KEYS) credentials[key] = kplus.EnvValue.fromSecretValue({ secret, key });
+      storeEnv.SPARK_CONF_DIR = kplus.EnvValue.fromValue(SPARK_CONF_DIR);
+      for (const key of OBJECT_STORE_CREDENTIAL_KEYS) storeEnv[key] = kplus.EnvValue.fromSecretValue({ secret, key });
     }
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
@@ -334,7 +337,7 @@ export class SparkHistoryServer extends Construct {
         command: [`${SPARK_HOME}/bin/spark-class`],
         args: ['org.apache.hadoop.fs.FsShell', '-mkdir', '-p', log.url],
         // spark-class sizes the heap of a non-Spark class by SPARK_DRIVER_MEMORY
-        envVariables: { SPARK_DRIVER_MEMORY: kplus.EnvValue.fromValue(`${c.daemonMemoryMiB}m`), ...credentials },
+        envVariables: { SPARK_DRIVER_MEMORY: kplus.EnvValue.fromValue(`${c.daemonMemoryMiB}m`), ...storeEnv },
         resources: toKplusResources(c.resources),
         securityContext: containerSecurityContext(RUN_AS),
       }] : [],
@@ -344,7 +347,7 @@ export class SparkHistoryServer extends Construct {
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         command: [`${SPARK_HOME}/bin/spark-class`],
         args: ['org.apache.spark.deploy.history.HistoryServer', '--properties-file', `${SPARK_CONF_DIR}/spark-defaults.conf`],
-        envVariables: { SPARK_DAEMON_MEMORY: kplus.EnvValue.fromValue(`${c.daemonMemoryMiB}m`), ...credentials },
+        envVariables: { SPARK_DAEMON_MEMORY: kplus.EnvValue.fromValue(`${c.daemonMemoryMiB}m`), ...storeEnv },
         ports: [{ name: 'http', number: SPARK_HISTORY_PORT }],
         readiness: kplus.Probe.fromHttpGet('/api/v1/version', { port: SPARK_HISTORY_PORT, initialDelaySeconds: Duration.seconds(5), periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
         liveness: kplus.Probe.fromHttpGet('/api/v1/version', { port: SPARK_HISTORY_PORT, initialDelaySeconds: Duration.seconds(30), periodSeconds: Duration.seconds(20), failureThreshold: 6 }),

@@ -137,6 +137,9 @@ describe.each(Object.keys(ENVIRONMENTS))('the Spark history server in %s', (env)
       for (const c of [container, init]) {
         const secretEnv = c.env.filter((e: K8sObject) => e.valueFrom?.secretKeyRef).map((e: K8sObject) => `${e.name}=${e.valueFrom.secretKeyRef.name}:${e.valueFrom.secretKeyRef.key}`);
         expect(secretEnv).toEqual(['AWS_ACCESS_KEY_ID=spark-event-log-s3:AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY=spark-event-log-s3:AWS_SECRET_ACCESS_KEY']);
+        // spark-class puts SPARK_CONF_DIR on the classpath: where Hadoop finds core-site.xml (the real node found it missing)
+        expect(c.env.find((e: K8sObject) => e.name === 'SPARK_CONF_DIR')?.value).toBe('/etc/spark');
+        expect(c.volumeMounts.find((m: K8sObject) => m.mountPath === '/etc/spark')?.name).toBe('spark-conf');
         expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
         expect(c.resources.limits.memory).toBeDefined();
       }

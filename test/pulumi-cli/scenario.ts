@@ -21,7 +21,7 @@ import { ENVIRONMENTS } from '../../stacks/environments';
 import { REPO_ROOT } from '../../stacks/paths';
 import { buildApp } from '../../stacks/synth';
 import { parseQuantity } from '../../lib';
-import { applyOverrides, readOverrides } from '../../stacks/pulumi/config';
+import { applyOverrides, readOverrides, requiredSecretKeys } from '../../stacks/pulumi/config';
 import { environmentForStack } from '../../stacks/pulumi/program';
 import { runAction, selectStack } from '../../stacks/pulumi/deploy';
 import { CheckFailure, Checks, expect, waitFor } from '../cluster/src/checks';
@@ -134,6 +134,8 @@ async function main(): Promise<number> {
     sparkAuthSecret: randomBytes(32).toString('hex'),
     airflowPostgresPassword: randomBytes(24).toString('hex'),
     airflowDatabaseUrl: `postgresql+psycopg2://airflow:${randomBytes(16).toString('hex')}@db.example.com:5432/airflow`,
+    eventLogAccessKeyId: randomBytes(10).toString('hex').toUpperCase(),
+    eventLogSecretAccessKey: randomBytes(30).toString('base64url'),
   };
   // The project as a user has it (Pulumi.yaml and the committed stack files), in a copy: stack
   // init writes an encryption salt into Pulumi.<stack>.yaml, and the work tree stays untouched.
@@ -152,9 +154,10 @@ async function main(): Promise<number> {
   const open = async (name: string): Promise<Stack> => {
     if (!stacks[name]) {
       const stack = await selectStack(name, { workDir: work, envVars });
-      const needed = name === 'dev'
-        ? ['airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'airflowAdminPassword', 'sparkAuthSecret', 'airflowPostgresPassword']
-        : ['airflowFernetKey', 'airflowApiSecretKey', 'airflowJwtSecret', 'airflowAdminPassword', 'sparkAuthSecret', 'airflowDatabaseUrl'];
+      // what the environment needs, as `pulumi up` asks for it (staging and prod: the object store's keys too)
+      const needed = requiredSecretKeys(ENVIRONMENTS[name]);
+      const unknown = needed.filter((k) => secrets[k] === undefined);
+      if (unknown.length > 0) throw new Error(`the scenario has no value for the secret config ${unknown.join(', ')}`);
       await stack.setAllConfig(Object.fromEntries(needed.map((k) => [`spark-airflow:${k}`, { value: secrets[k], secret: true }])));
       stacks[name] = stack;
     }

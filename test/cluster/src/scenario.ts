@@ -727,8 +727,10 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
       }
       const done = await run('kubectl', ['-n', p.namespace, 'wait', '--for=condition=complete', `job/${migration}`, '--timeout=300s'], 6 * MINUTE);
       expect(done.code === 0, `Job ${migration} did not complete: ${done.stdout}${done.stderr}`);
-      for (const w of ['deploy/airflow-api-server', 'sts/airflow-scheduler']) {
-        const rollout = await run('kubectl', ['-n', p.namespace, 'rollout', 'status', w, '--timeout=300s'], 6 * MINUTE);
+      // the history server first creates the event-log prefix in the store: drivers need it (as
+      // after `kubectl apply`, a user waits for the rollout; `pulumi up` waits by itself)
+      for (const [ns, w] of [[p.namespace, 'deploy/airflow-api-server'], [p.namespace, 'sts/airflow-scheduler'], [p.jobsNamespace, 'deploy/spark-history']]) {
+        const rollout = await run('kubectl', ['-n', ns, 'rollout', 'status', w, '--timeout=300s'], 6 * MINUTE);
         expect(rollout.code === 0, `${w} did not roll out in the variant: ${rollout.stdout}${rollout.stderr}`);
       }
       checks.time('variant: apply to api-servers and schedulers rolled out', (Date.now() - t) / 1000);
