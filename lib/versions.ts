@@ -62,6 +62,8 @@ export const IMAGES = {
 export const TEST_IMAGES = {
   /** The real node's ingress controller: Traefik's Kubernetes Ingress provider serves our Ingresses. */
   ingressController: 'traefik:v3.6.12',
+  /** The real node's object store: versitygw, an S3 server (Apache-2.0) that checks every request's signature. */
+  objectStore: 'versity/versitygw:v1.8.0',
 } as const;
 
 /** uid/gid of the `spark` user in the apache/spark image. */

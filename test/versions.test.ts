@@ -48,6 +48,10 @@ describe('the real node builds each stand-in from the Go module of the pinned ve
     expect(`prom/statsd-exporter:${required('test/cluster/statsd/go.mod', 'github.com/prometheus/statsd_exporter')}`).toBe(IMAGES.statsdExporter);
   });
 
+  test('versitygw (test/cluster/versitygw) is the version of TEST_IMAGES.objectStore', () => {
+    expect(`versity/versitygw:${required('test/cluster/versitygw/go.mod', 'github.com/versity/versitygw')}`).toBe(TEST_IMAGES.objectStore);
+  });
+
   test('Traefik (test/cluster/traefik) is the version of TEST_IMAGES.ingressController', () => {
     expect(`traefik:${required('test/cluster/traefik/go.mod', 'github.com/traefik/traefik/v3')}`).toBe(TEST_IMAGES.ingressController);
   });

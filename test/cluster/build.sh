@@ -11,7 +11,7 @@
 #   statsd_exporter  test/cluster/statsd (github.com/prometheus/statsd_exporter v0.28.0), own cache dir
 #   traefik          test/cluster/traefik (github.com/traefik/traefik/v3 v3.6.12): the ingress controller
 #   versitygw        test/cluster/versitygw (github.com/versity/versitygw v1.8.0): the S3 server of the
-#                    object-store check, run on the host (no image)
+#                    object-store check
 #   images           test/cluster/images/build.sh (stand-ins, the job image from job/Dockerfile)
 #
 # Go binaries go to $CLUSTER_CACHE/bin/<hash of the modules and this recipe>/; a complete dir is
@@ -140,13 +140,13 @@ go_tool traefik traefik "$TRAEFIK_LDFLAGS" github.com/traefik/traefik/v3/cmd/tra
 TRAEFIK_BIN="$TOOL_DIR"
 echo "BUILD_TRAEFIK_SECONDS=$((SECONDS - t))"
 
-# --- versitygw: an S3 server for the event logs in an object store (a test tool, on the host) ----------
+# --- versitygw: an S3 server for the event logs in an object store (a test tool) ------------------------
 VERSITYGW_VERSION=v1.8.0
 [[ "$(sed -n 's/^require github.com\/versity\/versitygw //p' "$HERE/versitygw/go.mod")" == "$VERSITYGW_VERSION" ]] \
   || die "versitygw/go.mod requires another versitygw than $VERSITYGW_VERSION: update VERSITYGW_VERSION"
 t=$SECONDS
 go_tool versitygw versitygw "-s -w -X main.Version=$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw versitygw
-echo "VERSITYGW=$TOOL_DIR/versitygw"
+VERSITYGW_BIN="$TOOL_DIR"
 echo "BUILD_VERSITYGW_SECONDS=$((SECONDS - t))"
 
 # --- images ---------------------------------------------------------------------------------------------
@@ -154,7 +154,7 @@ t=$SECONDS
 PAUSE_C="$(cd "$ROOT/test/e2e/k8s-wrapper" && GOMODCACHE="${E2E_GOMODCACHE:-$E2E_CACHE/gomod}" GOFLAGS=-mod=mod "$GO" list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c"
 [[ -f "$PAUSE_C" ]] || die "no $PAUSE_C in the module cache"
 IMAGES="$CLUSTER_CACHE/images.list"
-bash "$HERE/images/build.sh" "$IMAGES" "$CLUSTER_BIN/coredns" "$CLUSTER_BIN/kube-network-policies" "$PAUSE_C" "$STATSD_BIN/statsd_exporter" "$TRAEFIK_BIN/traefik" 2> "$STEPLOG" \
+bash "$HERE/images/build.sh" "$IMAGES" "$CLUSTER_BIN/coredns" "$CLUSTER_BIN/kube-network-policies" "$PAUSE_C" "$STATSD_BIN/statsd_exporter" "$TRAEFIK_BIN/traefik" "$VERSITYGW_BIN/versitygw" 2> "$STEPLOG" \
   || { cat "$STEPLOG" >&2; die "images/build.sh failed"; }
 cat "$STEPLOG" >&2
 while read -r image; do BUILT+=("image:$image"); done < <(sed -n 's/^\[cluster\/images\] building \(.*\)$/\1/p' "$STEPLOG")

@@ -116,9 +116,6 @@ print_env() {
   echo "export KUBECONFIG='$DIR/cp/admin.kubeconfig'"
   echo "export PATH='$(cat "$DIR/k8s-bin.path")':\"\$PATH\""
   echo "export NODE_IP='$NODE_IP' NODE_NAME='$NODE_NAME'"
-  # the host-side test tools the build made (the S3 server of the object-store check)
-  [[ -f "$DIR/versitygw.path" ]] && echo "export VERSITYGW='$(cat "$DIR/versitygw.path")'"
-  return 0
 }
 
 cmd_start() {
@@ -139,7 +136,6 @@ cmd_start() {
   chmod 755 "$DIR"
   echo "$DIR" > "$POINTER"
   echo "$K8S_BIN" > "$DIR/k8s-bin.path"
-  [[ -n "${VERSITYGW:-}" ]] && echo "$VERSITYGW" > "$DIR/versitygw.path"
   # any failure from here on: undo what was done (CLUSTER_KEEP=1 keeps the logs)
   # shellcheck disable=SC2154
   trap 'rc=$?; if ((rc)); then log "start failed (rc=$rc); logs in $DIR/logs"; CLUSTER_KEEP=1 cmd_stop >/dev/null || true; fi' EXIT

@@ -82,7 +82,7 @@ build_and_start_node() {
   fi
   build_seconds=$((SECONDS - t))
   # shellcheck disable=SC1090
-  source <(sed -n 's/^\(K8S_BIN\|CLUSTER_BIN\|IMAGES\|BUILT\|VERSITYGW\)=/export \1=/p' "$OUT/build.env")
+  source <(sed -n 's/^\(K8S_BIN\|CLUSTER_BIN\|IMAGES\|BUILT\)=/export \1=/p' "$OUT/build.env")
   grep -E '^(TIME|BUILD_)' "$OUT/build.env" | sed 's/^BUILD_\(.*\)_SECONDS=/TIME build \1 /' | tr 'A-Z' 'a-z' | sed 's/^time/TIME/'
   echo "TIME build total ($([[ -n "${BUILT:-}" ]] && echo "cold: built ${BUILT}" || echo warm)) $build_seconds"
   grep -h 'job image:' "$OUT/build.log" | sed 's/^\[cluster\/images\] /INFO /' || true

@@ -12,24 +12,26 @@
 #   netpol     the kube-network-policies binary of test/cluster/build.sh
 #   statsd-exporter  the statsd_exporter binary of test/cluster/build.sh (prom/statsd-exporter)
 #   traefik    the traefik binary of test/cluster/build.sh: the node's ingress controller (a test tool)
+#   versitygw  the versitygw binary of test/cluster/build.sh: the S3 server of the object-store check (a test tool)
 #
 # Every image is tagged with exactly the name lib/versions.ts pins (the CRI looks up
 # docker.io/<name>), saved as a docker-archive under $CLUSTER_CACHE/images/<name>-<key>.tar, where
 # the key hashes everything the image is built from, and reused as is while the key holds.
 #
-#   images/build.sh <out-file> <coredns binary> <kube-network-policies binary> <pause.c> <statsd_exporter binary> <traefik binary>
+#   images/build.sh <out-file> <coredns binary> <kube-network-policies binary> <pause.c> <statsd_exporter binary> <traefik binary> <versitygw binary>
 # writes <out-file>: one line per image, "<archive path> <image name>", for `ctr images import`.
 # Progress goes to stderr. Needs root (buildah with chroot isolation), npm, python3.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
-OUT="${1:?usage: build.sh <out-file> <coredns binary> <kube-network-policies binary> <pause.c> <statsd_exporter binary> <traefik binary>}"
+OUT="${1:?usage: build.sh <out-file> <coredns binary> <kube-network-policies binary> <pause.c> <statsd_exporter binary> <traefik binary> <versitygw binary>}"
 COREDNS_BIN="${2:?coredns binary}"
 NETPOL_BIN="${3:?kube-network-policies binary}"
 PAUSE_C="${4:?pause.c}"
 STATSD_BIN="${5:?statsd_exporter binary}"
 TRAEFIK_BIN="${6:?traefik binary}"
+VERSITYGW_BIN="${7:?versitygw binary}"
 CACHE="${SPARK_AIRFLOW_CACHE:-$HOME/.cache/spark-airflow-k8s}"
 CLUSTER_CACHE="${CLUSTER_CACHE:-$CACHE/cluster}"
 ARCHIVES="$CLUSTER_CACHE/images"
@@ -56,7 +58,7 @@ eval "$(cd "$ROOT" && node -e '
     `SPARK_IMAGE=${q(v.IMAGES.spark)}`, `AIRFLOW_IMAGE=${q(v.IMAGES.airflow)}`,
     `POSTGRES_IMAGE=${q(v.IMAGES.postgres)}`, `JOB_IMAGE=${q(v.IMAGES.sparkJob)}`,
     `SPARK_VERSION=${q(v.SPARK_VERSION)}`, `STATSD_IMAGE=${q(v.IMAGES.statsdExporter)}`,
-    `TRAEFIK_IMAGE=${q(v.TEST_IMAGES.ingressController)}`,
+    `TRAEFIK_IMAGE=${q(v.TEST_IMAGES.ingressController)}`, `VERSITYGW_IMAGE=${q(v.TEST_IMAGES.objectStore)}`,
   ].join("\n"));')"
 NODE_IMAGE="$(sed -n 's/^ARG NODE_IMAGE=//p' "$ROOT/job/Dockerfile")"
 [[ -n "$NODE_IMAGE" ]] || die "no ARG NODE_IMAGE=... default in job/Dockerfile"
@@ -257,6 +259,7 @@ single_binary_image coredns "$COREDNS_IMAGE" "$COREDNS_BIN" coredns
 single_binary_image netpol "$NETPOL_IMAGE" "$NETPOL_BIN" kube-network-policies
 single_binary_image statsd-exporter "$STATSD_IMAGE" "$STATSD_BIN" statsd_exporter
 single_binary_image traefik "$TRAEFIK_IMAGE" "$TRAEFIK_BIN" traefik
+single_binary_image versitygw "$VERSITYGW_IMAGE" "$VERSITYGW_BIN" versitygw
 
 mv "$OUT.tmp" "$OUT"
 # earlier builds of the same names are dangling now: keep the store at the size of one set

@@ -6,7 +6,7 @@
  * Environment: KUBECONFIG, NODE_IP (node.sh env), CLUSTER_DIST (default dist/dev).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect as tcpConnect } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -16,7 +16,7 @@ import { apiStatus, connect, PodRecorder, run, runPod, type Cluster, type SeenPo
 import { INGRESS_CLASS, installIngressController, selfSignedCertificate, uninstallIngressController, viaIngress } from './ingress-controller';
 import { argValue, containers, envValue, find, loadManifests, nodePort, one, type K8sObject } from './manifests';
 import { TEST_IMAGES } from '../../../lib/versions';
-import { startObjectStore, type ObjectStore } from './object-store';
+import { installObjectStore, type ObjectStore } from './object-store';
 import { ensureNamespace, evict, expectMetric, installMonitoringCrds, masterJson, podIp, scrape, scraperNamespace, watchAvailability, type HistoryApp, type Scraped } from './day-two';
 
 const DIST = resolve(process.env.CLUSTER_DIST ?? 'dist/dev');
@@ -25,8 +25,8 @@ const MINUTE = 60_000;
 /** Where the staging-shaped variant's ingress controller (Traefik) runs, and the hosts of its Ingresses. */
 const CONTROLLER_NAMESPACE = 'sak-ingress';
 const HOSTS = { spark: 'spark.sak.test', history: 'spark-history.sak.test', airflow: 'airflow.sak.test' } as const;
-/** The variant's event logs: an S3 server on the host (outside the cluster), the Secret with its keys. */
-const STORE = { port: 9000, bucket: 'spark-events', prefix: 'staging-shaped', secret: 'spark-event-log-s3' } as const;
+/** The variant's event logs: an S3 server in a namespace of its own, the platform's Secret with its keys. */
+const STORE = { namespace: 'sak-s3', bucket: 'spark-events', prefix: 'staging-shaped', secret: 'spark-event-log-s3' } as const;
 
 interface Platform {
   readonly objects: K8sObject[];
@@ -678,7 +678,8 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
   try {
     await checks.run(applied, async () => {
       // the event logs go to an object store, with its keys in a Secret the operator creates
-      store = await startObjectStore(process.env.VERSITYGW, NODE_IP, STORE.port, [STORE.bucket]);
+      await ensureNamespace(cluster, STORE.namespace);
+      store = await installObjectStore(STORE.namespace, TEST_IMAGES.objectStore, [STORE.bucket]);
       const credentials = { apiVersion: 'v1', kind: 'Secret', metadata: { name: STORE.secret, namespace: p.jobsNamespace }, type: 'Opaque', stringData: { AWS_ACCESS_KEY_ID: store.accessKeyId, AWS_SECRET_ACCESS_KEY: store.secretAccessKey } };
       const created = await run('kubectl', ['apply', '-f', '-'], MINUTE, JSON.stringify(credentials));
       expect(created.code === 0, `creating the Secret ${STORE.secret}: ${created.stderr}`);
@@ -702,8 +703,8 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
         `  network: { ...dev.network, ingressController: { namespace: ${JSON.stringify(CONTROLLER_NAMESPACE)} } },`,
         `  spark: { ...dev.spark, ui: { ...dev.spark.ui, ingress: { host: ${JSON.stringify(HOSTS.spark)} } } },`,
         `  history: { ...dev.history, ui: { expose: false, ingress: { host: ${JSON.stringify(HOSTS.history)}, className: ${JSON.stringify(INGRESS_CLASS)}, tlsSecretName: 'spark-history-tls' } },`,
-        // the event logs in the S3 server on the host: the egress policies open its address only
-        `    eventLog: { objectStore: ${JSON.stringify({ url: `s3a://${STORE.bucket}/${STORE.prefix}`, endpoint: `http://${NODE_IP}:${STORE.port}`, pathStyleAccess: true, cidr: `${NODE_IP}/32`, credentialsSecretName: STORE.secret })} } },`,
+        // the event logs in the S3 server's pod: the egress policies open its address only
+        `    eventLog: { objectStore: ${JSON.stringify({ url: `s3a://${STORE.bucket}/${STORE.prefix}`, endpoint: store.endpoint, pathStyleAccess: true, cidr: `${store.ip}/32`, credentialsSecretName: STORE.secret })} } },`,
         '  monitoring: { ...dev.monitoring, prometheusOperator: true } } },',
         `  ${JSON.stringify(dir)});`,
       ].join('\n');
@@ -768,7 +769,7 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
       for (const [dag, started] of Object.entries(runs)) {
         const r = await started.done;
         if (r.error) throw r.error;
-        if (r.state !== 'success') throw new CheckFailure(`${dag} run ${started.id} ended ${r.state}:\n${await tasksSummary(client, dag, started.id)}\nstore log:\n${s3.log().slice(-1500)}`);
+        if (r.state !== 'success') throw new CheckFailure(`${dag} run ${started.id} ended ${r.state}:\n${await tasksSummary(client, dag, started.id)}\nstore log:\n${(await s3.log()).slice(-1500)}`);
         checks.time(`object store: ${dag} trigger to success`, r.seconds);
         const xcom = await client.returnValue(dag, started.id, 'submit') as Record<string, unknown>;
         expect(typeof xcom.appId === 'string' && xcom.appId !== '', `${dag}: XCom has no appId: ${JSON.stringify(xcom)}`);
@@ -776,8 +777,8 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
       }
       // Spark's rolling event log: a directory per app, renamed out of .inprogress when the app ends
       for (const id of ids) {
-        const dir = join(s3.root, STORE.bucket, STORE.prefix, `eventlog_v2_${id}`);
-        const files = (() => { try { return readdirSync(dir); } catch { return []; } })();
+        const dir = `${STORE.bucket}/${STORE.prefix}/eventlog_v2_${id}`;
+        const files = s3.list(dir);
         expect(files.includes(`appstatus_${id}`) && files.some((f) => f.startsWith('events_1_')), `${dir} in the store holds ${JSON.stringify(files)}, expected a completed event log (appstatus_${id}, events_1_*)`);
       }
       const server = await podIp(cluster, p.jobsNamespace, { 'app.kubernetes.io/component': 'history-server' });
@@ -791,8 +792,10 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
       const unsigned = await fetch(`${s3.endpoint}/${STORE.bucket}/${STORE.prefix}/`, { signal: AbortSignal.timeout(5000) });
       expect(unsigned.status === 403, `an unsigned GET of the bucket: HTTP ${unsigned.status}, expected 403`);
       const url = `${s3.endpoint}/${STORE.bucket}/`;
+      // no answer at all, not even the store's 403: the connection itself is dropped
       const probe = await scrape(cluster, p.jobsNamespace, 'probe-no-store-flow', p.jobImage, [url], 5);
-      expect(probe.get(url)?.error && probe.get(url)?.status === undefined, `a jobs pod that no flow names reached the store: ${JSON.stringify(probe.get(url))}`);
+      const seen = probe.get(url);
+      expect(seen?.error && seen.status === undefined && !/HTTP/.test(seen.error), `a jobs pod that no flow names reached the store: ${JSON.stringify(seen)}`);
       checks.info(`object store ${s3.endpoint}: ${ids.join(', ')} written under s3a://${STORE.bucket}/${STORE.prefix}, listed by the history server; unsigned request 403; a jobs pod without the flow: ${probe.get(url)?.error}`);
     }, [applied]);
 
@@ -886,7 +889,12 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
     ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    await store?.stop();
+    if (store) {
+      await checks.run(`the object store is uninstalled (namespace ${STORE.namespace})`, async () => {
+        await store?.uninstall();
+        await cluster.core.deleteNamespace({ name: STORE.namespace }).catch((err: unknown) => { if (apiStatus(err) !== 404) throw err; });
+      });
+    }
     if (controllerInstalled) {
       await checks.run('the ingress controller is uninstalled (its namespace, class and cluster role)', async () => {
         await controllerInstalled?.catch(() => undefined);
