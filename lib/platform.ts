@@ -432,11 +432,10 @@ function historyProps(config: PlatformConfig, jobsNamespace: string): SparkHisto
 }
 
 /**
- * SPARK_EVENT_LOG_CONF: the Spark confs besides spark.eventLog.* that a driver in its task pod
- * needs to write its event log (the S3A settings), as a JSON object with sorted keys; empty when
- * there are none.
+ * SPARK_EVENT_LOG_CONF: the S3A settings a driver in its task pod needs besides spark.eventLog.*,
+ * as Spark confs (`spark.hadoop.fs.s3a.*`) in a JSON object with sorted keys; empty for a claim.
  */
 function eventLogConf(history: SparkHistoryServer | undefined): string {
-  const conf = Object.fromEntries(Object.entries(history?.clientConf ?? {}).filter(([key]) => !key.startsWith('spark.eventLog.')).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return Object.keys(conf).length > 0 ? JSON.stringify(conf) : '';
+  const entries = Object.entries(history?.hadoopConf ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, value]) => [`spark.hadoop.${key}`, value]);
+  return entries.length > 0 ? JSON.stringify(Object.fromEntries(entries)) : '';
 }

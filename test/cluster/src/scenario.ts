@@ -791,20 +791,9 @@ async function stagingShapedVariant(checks: Checks, cluster: Cluster, p: Platfor
       expect(listed.length === ids.length, `the history server lists ${listed.length} apps, expected only the ${ids.length} written to the store: ${listed.map((a) => a.id).join(', ')}`);
       const unsigned = await fetch(`${s3.endpoint}/${STORE.bucket}/${STORE.prefix}/`, { signal: AbortSignal.timeout(5000) });
       expect(unsigned.status === 403, `an unsigned GET of the bucket: HTTP ${unsigned.status}, expected 403`);
-      // No connection at all, not even the store's 403. The probe waits first: kube-network-policies
-      // polices a new pod only once it has seen it, and a connection in the pod's first seconds
-      // got through (measured on this node: at 0 s connected, at 8 s timed out).
-      const script = [
-        'import socket, sys, time',
-        'time.sleep(10)',
-        'try:',
-        `    socket.create_connection((${JSON.stringify(s3.ip)}, ${OBJECT_STORE_PORT}), timeout=5).close(); print("connected"); sys.exit(0)`,
-        'except socket.timeout:',
-        '    print("timed out"); sys.exit(10)',
-        'except OSError as e:',
-        '    print(f"error: {e}"); sys.exit(11)',
-      ].join('\n');
-      const probe = await runPod(cluster, { namespace: p.jobsNamespace, name: 'probe-no-store-flow', image: p.jobImage, command: ['python3', '-c', script], timeoutMs: 2 * MINUTE });
+      // No connection at all, not even the store's 403 (a connection in a new pod's first seconds
+      // gets through: see connectProbe; a probe with no wait "reached" the store)
+      const probe = await connectProbe(cluster, p.jobImage, { name: 'probe-no-store-flow', namespace: p.jobsNamespace, host: s3.ip, port: OBJECT_STORE_PORT, waitSeconds: 10 });
       expect(probe.exitCode === 10, `a jobs pod that no flow names, connecting to the store ${s3.ip}:${OBJECT_STORE_PORT}: exit ${probe.exitCode} (${probe.log.trim()}), expected a timeout`);
       checks.info(`object store ${s3.endpoint}: ${ids.join(', ')} written under s3a://${STORE.bucket}/${STORE.prefix}, listed by the history server; unsigned request 403; a jobs pod without the flow: ${probe.log.trim()}`);
     }, [applied]);
@@ -1025,6 +1014,28 @@ async function masterRefusesAClientWithoutTheSecret(checks: Checks, cluster: Clu
   }, [ready]);
 }
 
+/**
+ * A pod that tries one TCP connection to `host:port` and exits 0 (connected), 10 (timed out: a
+ * NetworkPolicy dropped it) or 11 (refused, or another error). It waits `waitSeconds` first:
+ * kube-network-policies learns a pod's IP from the pod's status in the API (containerd 1.6 has no
+ * NRI to tell it earlier), and a connection in a new pod's first seconds gets through (measured: at
+ * 0 s connected, at 8 s timed out). A real workload's start-up gives it that moment.
+ */
+async function connectProbe(cluster: Cluster, image: string, o: { name: string; namespace: string; labels?: Record<string, string>; host: string; port: number; waitSeconds: number }): Promise<{ exitCode?: number; log: string }> {
+  const script = [
+    'import socket, sys, time',
+    `time.sleep(${o.waitSeconds})`,
+    `host, port = ${JSON.stringify(o.host)}, ${o.port}`,
+    'try:',
+    '    socket.create_connection((host, port), timeout=5).close(); print("connected"); sys.exit(0)',
+    'except socket.timeout:',
+    '    print("timed out"); sys.exit(10)',
+    'except OSError as e:',
+    '    print(f"error: {e}"); sys.exit(11)',
+  ].join('\n');
+  return runPod(cluster, { namespace: o.namespace, name: o.name, image, labels: o.labels, command: ['python3', '-c', script], timeoutMs: 2 * MINUTE });
+}
+
 async function networkPolicies(checks: Checks, cluster: Cluster, p: Platform, ready: string): Promise<void> {
   const ns = p.namespace;
   // Allowed flows, from the real pods (kubectl exec, as an operator would check them).
@@ -1041,23 +1052,8 @@ async function networkPolicies(checks: Checks, cluster: Cluster, p: Platform, re
   }
 
   // Denied flows, from pods that carry the labels of the pods that run user code.
-  const probe = async (name: string, namespace: string, labels: Record<string, string>, host: string, port: number): Promise<number | undefined> => {
-    const script = [
-      'import socket, sys, time',
-      // kube-network-policies learns a pod's IP from the pod's status in the API (containerd 1.6
-      // has no NRI to tell it earlier): give it that moment, as a real workload's start-up does.
-      'time.sleep(5)',
-      `host, port = ${JSON.stringify(host)}, ${port}`,
-      'try:',
-      '    socket.create_connection((host, port), timeout=5).close(); print("connected"); sys.exit(0)',
-      'except socket.timeout:',
-      '    print("timed out"); sys.exit(10)',
-      'except OSError as e:',
-      '    print(f"error: {e}"); sys.exit(11)',
-    ].join('\n');
-    const r = await runPod(cluster, { namespace, name, image: p.jobImage, labels, command: ['python3', '-c', script], timeoutMs: 2 * MINUTE });
-    return r.exitCode;
-  };
+  const probe = async (name: string, namespace: string, labels: Record<string, string>, host: string, port: number): Promise<number | undefined> =>
+    (await connectProbe(cluster, p.jobImage, { name, namespace, labels, host, port, waitSeconds: 5 })).exitCode;
   const svc = (name: string): string => `${name}.${ns}.svc`;
   const api = '10.96.0.1';
   const jobs = p.jobsNamespace;
